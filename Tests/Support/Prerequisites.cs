@@ -1,0 +1,93 @@
+namespace IlgpuSeg.Tests.Support;
+
+/// <summary>Something outside the repository that some tests need.</summary>
+public enum Need
+{
+    /// <summary>The project's shared real data at ../shared/data (or $ILGPUSEG_SHARED_DATA).</summary>
+    SharedData,
+    /// <summary>An OpenCL ICD loader with at least one platform (PoCL in CI).</summary>
+    OpenCL,
+    /// <summary>clang-14 or clang-15 for compiling kernels as CUDA.</summary>
+    Clang,
+    /// <summary>python3 with torch importable, for regenerating fixtures.</summary>
+    PyTorch,
+}
+
+/// <summary>
+/// Finds external prerequisites. Outside CI a missing one skips the test with a visible reason;
+/// with CI=true the test runs anyway and fails, because .ci/run must have provided it.
+/// </summary>
+public static class Prerequisites
+{
+    public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    public static string SharedDataDir
+    {
+        get
+        {
+            var fromEnv = Environment.GetEnvironmentVariable("ILGPUSEG_SHARED_DATA");
+            if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
+            return Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));
+        }
+    }
+
+    /// <summary>The repository root: the first ancestor of the test binary holding IlgpuSeg.sln.</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "IlgpuSeg.sln"))) return dir.FullName;
+            throw new InvalidOperationException("IlgpuSeg.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>Null when present, else a sentence saying what is missing.</summary>
+    public static string? Missing(Need need) => need switch
+    {
+        Need.SharedData => Directory.Exists(SharedDataDir) ? null : $"shared data not found at {SharedDataDir}",
+        Need.OpenCL => File.Exists("/usr/lib/x86_64-linux-gnu/libOpenCL.so.1") && Directory.Exists("/etc/OpenCL/vendors")
+            && Directory.EnumerateFiles("/etc/OpenCL/vendors", "*.icd").Any() ? null : "no OpenCL ICD (install pocl-opencl-icd ocl-icd-libopencl1)",
+        Need.Clang => (FindOnPath("clang-15") ?? FindOnPath("clang-14")) != null ? null : "clang-14/15 not on PATH",
+        Need.PyTorch => File.Exists("/usr/lib/python3/dist-packages/torch/__init__.py") ? null : "python3-torch not installed",
+        _ => throw new ArgumentOutOfRangeException(nameof(need)),
+    };
+
+    public static string? FindOnPath(string exe)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var path = Path.Combine(dir, exe);
+            if (File.Exists(path)) return path;
+        }
+        return null;
+    }
+
+    /// <summary>The skip reason for a test needing these, or null when it must run.</summary>
+    public static string? SkipReason(Need[] needs)
+    {
+        if (InCi) return null;
+        var missing = needs.Select(Missing).Where(m => m != null).ToArray();
+        return missing.Length == 0 ? null : "skipped: " + string.Join("; ", missing);
+    }
+}
+
+/// <summary>A fact that is skipped, with the reason shown, when a prerequisite is missing outside CI.</summary>
+public sealed class FactNeedsAttribute : FactAttribute
+{
+    public FactNeedsAttribute(params Need[] needs)
+    {
+        var reason = Prerequisites.SkipReason(needs);
+        if (reason != null) Skip = reason;
+    }
+}
+
+/// <summary>The theory twin of <see cref="FactNeedsAttribute"/>.</summary>
+public sealed class TheoryNeedsAttribute : TheoryAttribute
+{
+    public TheoryNeedsAttribute(params Need[] needs)
+    {
+        var reason = Prerequisites.SkipReason(needs);
+        if (reason != null) Skip = reason;
+    }
+}
