@@ -1,0 +1,103 @@
+namespace IlgpuSeg.Engine;
+
+public enum UnaryOp
+{
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Abs,
+    Relu,
+    Sigmoid,
+    Tanh,
+    Silu,
+    /// <summary>clamp(x, a, b).</summary>
+    Clamp,
+    /// <summary>x^a.</summary>
+    PowScalar,
+    /// <summary>x + a.</summary>
+    AddScalar,
+    /// <summary>x · a.</summary>
+    MulScalar,
+    /// <summary>sign(x): −1, 0 or 1; the derivative of abs.</summary>
+    Sign,
+    /// <summary>1 where x &gt; 0, else 0; the derivative of relu.</summary>
+    Step,
+    /// <summary>1 where a ≤ x ≤ b, else 0; the derivative of clamp.</summary>
+    InRange,
+    /// <summary>d silu / dx = s(1 + x(1 − s)) with s = sigmoid(x).</summary>
+    SiluGrad,
+}
+
+public enum BinaryOp
+{
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// <summary>a^b.</summary>
+    Pow,
+    Max,
+    Min,
+}
+
+/// <summary>
+/// Every kernel an accelerator runs. The op layer (Engine/Ops) validates shapes and allocates outputs;
+/// kernels receive outputs that are fresh and contiguous unless stated, and inputs that may be any
+/// strided view. One implementation per backend.
+/// </summary>
+public interface IKernels
+{
+    /// <summary>dst[i] = src[i]; both have the same shape, dst may be a strided view.</summary>
+    void Copy(Tensor src, Tensor dst);
+
+    /// <summary>dst = src converted to dst's dtype; same shape.</summary>
+    void Cast(Tensor src, Tensor dst);
+
+    void Fill(Tensor dst, double value);
+
+    /// <summary>Fills dst from counters stream.FirstCounter + i (uniform in [a, b) or normal(a, b)).</summary>
+    void Random(Tensor dst, RandomStream stream, RandomDistribution distribution, double a, double b);
+
+    /// <summary>y = op(x; a, b); x has y's shape.</summary>
+    void Unary(UnaryOp op, Tensor x, Tensor y, double a = 0, double b = 0);
+
+    /// <summary>y = op(a, b); a and b are already broadcast (stride 0) to y's shape.</summary>
+    void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y);
+
+    /// <summary>y[r] = Σ_j x[r, j] for a rank-2 x of shape [rows, n]; fixed summation order.</summary>
+    void SumLastAxis(Tensor x, Tensor y);
+
+    /// <summary>y[r] = max_j x[r, j] and argmax[r] = the first j attaining it (NaN wins).</summary>
+    void MaxLastAxis(Tensor x, Tensor y, int[] argmax);
+
+    /// <summary>Batched y[b] = a[b] · b[b] for rank-3 a [B, M, K], b [B, K, N], y [B, M, N].</summary>
+    void MatMul(Tensor a, Tensor b, Tensor y);
+
+    /// <summary>Softmax (or log-softmax) along the last axis of a rank-2 x.</summary>
+    void Softmax(Tensor x, Tensor y, bool log);
+
+    /// <summary>dx from y = softmax(x) (or log-softmax) and dy, rank 2, along the last axis.</summary>
+    void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log);
+
+    /// <summary>y[o, i, r] = x[o, index[i], r] for x viewed [outer, n, rest].</summary>
+    void IndexSelect(Tensor x, int[] index, Tensor y);
+
+    /// <summary>dx[o, index[i], r] += dy[o, i, r]; dx is contiguous and accumulated into.</summary>
+    void IndexAdd(Tensor dy, int[] index, Tensor dx);
+
+    /// <summary>y[o, i, r] = x[o, index[o, i, r], r] for x viewed [outer, n, rest] and y [outer, m, rest].</summary>
+    void Gather(Tensor x, int[] index, Tensor y);
+
+    /// <summary>dx[o, index[o, i, r], r] += dy[o, i, r]; dx is contiguous and accumulated into.</summary>
+    void ScatterAdd(Tensor dy, int[] index, Tensor dx);
+
+    /// <summary>
+    /// Negative log-likelihood per element for logp [N, C, S] and target [N·S]: loss [N, S] and the class
+    /// weight used [N, S] (0 where target == ignoreIndex). weight is [C] or null.
+    /// </summary>
+    void Nll(Tensor logp, int[] target, Tensor? weight, int ignoreIndex, Tensor loss, Tensor usedWeight);
+
+    /// <summary>dlogp[n, t, s] = −w[t] · g[n, s] (zero elsewhere and where ignored); dlogp is fresh.</summary>
+    void NllBackward(Tensor g, int[] target, Tensor? weight, int ignoreIndex, Tensor dlogp);
+}
