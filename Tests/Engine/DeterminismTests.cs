@@ -1,0 +1,51 @@
+using IlgpuSeg.Engine;
+
+namespace IlgpuSeg.Tests.Engine;
+
+/// <summary>The CPU backend gives the same bits with 1 and 2 threads: work is split by size, reductions run in a fixed order.</summary>
+public class DeterminismTests
+{
+    private static double[] Run(int threads, Func<Accelerator, Tensor> compute) =>
+        compute(Context.Default.CreateCpuAccelerator(threads)).ToDoubleArray();
+
+    private static Tensor Input(Accelerator acc, int[] shape, ulong seed, DType dtype) =>
+        Tensor.Normal(shape, new Generator(seed), dtype: dtype, accelerator: acc);
+
+    public static TheoryData<DType> DTypes => new() { DType.Float32, DType.Float64 };
+
+    [Theory]
+    [MemberData(nameof(DTypes))]
+    public void MatMulIsBitwiseIdenticalFor1And2Threads(DType dtype)
+    {
+        Tensor Compute(Accelerator acc) => Ops.MatMul(Input(acc, [300, 500], 1, dtype), Input(acc, [500, 260], 2, dtype));
+        Assert.Equal(Run(1, Compute), Run(2, Compute));
+        Tensor Batched(Accelerator acc) => Ops.MatMul(Input(acc, [3, 130, 70], 3, dtype), Input(acc, [3, 90, 70], 4, dtype).Transpose(1, 2));
+        Assert.Equal(Run(1, Batched), Run(2, Batched));
+    }
+
+    [Theory]
+    [MemberData(nameof(DTypes))]
+    public void ReductionsAreBitwiseIdenticalFor1And2Threads(DType dtype)
+    {
+        Tensor All(Accelerator acc) => Ops.Sum(Input(acc, [1_000_003], 5, dtype));
+        Assert.Equal(Run(1, All), Run(2, All));
+        Tensor Axes(Accelerator acc) => Ops.Concat([
+            Ops.Sum(Input(acc, [64, 33, 257], 6, dtype), [0, 2]),
+            Ops.Mean(Input(acc, [64, 33, 257], 7, dtype), [1]).Reshape(-1),
+            Ops.Variance(Input(acc, [64, 33, 257], 8, dtype), [0, 2]),
+            Ops.Max(Input(acc, [64, 33, 257], 9, dtype), 2).Values.Reshape(-1)], 0);
+        Assert.Equal(Run(1, Axes), Run(2, Axes));
+    }
+
+    [Theory]
+    [MemberData(nameof(DTypes))]
+    public void SoftmaxIsBitwiseIdenticalFor1And2Threads(DType dtype)
+    {
+        Tensor Compute(Accelerator acc)
+        {
+            var x = Input(acc, [2, 21, 64, 64], 10, dtype);
+            return Ops.Concat([Ops.Softmax(x, 1).Reshape(-1), Ops.LogSoftmax(x, -1).Reshape(-1)], 0);
+        }
+        Assert.Equal(Run(1, Compute), Run(2, Compute));
+    }
+}

@@ -1,0 +1,133 @@
+using IlgpuSeg.Engine;
+
+namespace IlgpuSeg.Tests.Engine;
+
+/// <summary>Forward values of the ops against plain loops written here, and the fast CPU paths against their scalar references.</summary>
+public class OpForwardTests
+{
+    private static Tensor Randn(int[] shape, ulong seed, DType dtype = DType.Float64) => Tensor.Normal(shape, new Generator(seed), dtype: dtype);
+
+    [Theory]
+    [InlineData(UnaryOp.Neg)]
+    [InlineData(UnaryOp.Abs)]
+    [InlineData(UnaryOp.Sqrt)]
+    [InlineData(UnaryOp.Relu)]
+    [InlineData(UnaryOp.AddScalar)]
+    [InlineData(UnaryOp.MulScalar)]
+    [InlineData(UnaryOp.Exp)]
+    [InlineData(UnaryOp.Tanh)]
+    public void FastUnaryMatchesScalarReferenceBitForBit(UnaryOp op)
+    {
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            var x = Randn([1001], 3, dtype);
+            if (op == UnaryOp.Sqrt) x = Ops.Abs(x);
+            var fast = Ops.Unary(op, x, 1.25).ToDoubleArray();
+            var reference = x.ToDoubleArray().Select(v => dtype == DType.Float32
+                ? (double)CpuKernels.ApplyUnary(op, (float)v, 1.25f, 0f)
+                : CpuKernels.ApplyUnary(op, v, 1.25, 0.0)).ToArray();
+            Assert.Equal(reference, fast);
+        }
+    }
+
+    [Theory]
+    [InlineData(BinaryOp.Add)]
+    [InlineData(BinaryOp.Sub)]
+    [InlineData(BinaryOp.Mul)]
+    [InlineData(BinaryOp.Div)]
+    [InlineData(BinaryOp.Max)]
+    public void FastBinaryMatchesScalarReferenceWithBroadcasting(BinaryOp op)
+    {
+        var a = Randn([7, 33], 4, DType.Float32);
+        var b = Randn([33], 5, DType.Float32);
+        var s = Randn([1], 6, DType.Float32);
+        var av = a.ToArray<float>();
+        var bv = b.ToArray<float>();
+        var sv = s.ToArray<float>()[0];
+        Assert.Equal(av.Select((v, i) => CpuKernels.ApplyBinary(op, v, bv[i % 33])), Ops.Binary(op, a, b).ToArray<float>());
+        Assert.Equal(av.Select(v => CpuKernels.ApplyBinary(op, sv, v)), Ops.Binary(op, s, a).ToArray<float>());
+        Assert.Equal(av.Select(v => CpuKernels.ApplyBinary(op, v, sv)), Ops.Binary(op, a, s).ToArray<float>());
+    }
+
+    [Fact]
+    public void BlockedSumMatchesSequentialReference()
+    {
+        var x = Randn([3, 20_001], 7);
+        var fast = Ops.Sum(x, [1]).ToArray<double>();
+        var reference = new double[3];
+        CpuKernels.ReferenceSumLastAxis(x.ToArray<double>(), 3, 20_001, reference);
+        for (int r = 0; r < 3; r++) Assert.Equal(reference[r], fast[r], 9);
+    }
+
+    [Fact]
+    public void ReductionsOverAxes()
+    {
+        var x = Tensor.Arange(0, 24, 1, DType.Float64).Reshape(2, 3, 4);
+        Assert.Equal([60.0, 66, 72, 78], Ops.Sum(x, [0, 1]).ToArray<double>());
+        Assert.Equal([2, 1, 4], Ops.Sum(x, [1], keepDim: true).Shape);
+        Assert.Equal(11.5, Ops.Mean(x).Item());
+        Assert.Equal([1.5, 5.5, 9.5, 13.5, 17.5, 21.5], Ops.Mean(x, [-1]).ToArray<double>());
+        Assert.Equal(50.0, Ops.Variance(x, [0, 1, 2], correction: 1).Item(), 12); // var of 0..23 = 24·25/12
+        var (values, indices) = Ops.Max(Tensor.FromArray(new[] { 1.0, 5, 5, 2, -1, -3 }, [2, 3]), 1);
+        Assert.Equal([5.0, 2], values.ToArray<double>());
+        Assert.Equal([1, 0], indices.Data);
+    }
+
+    [Fact]
+    public void MatMulMatchesNaiveLoopsIncludingTransposedViews()
+    {
+        var a = Randn([2, 5, 7], 8);
+        var b = Randn([2, 9, 7], 9).Transpose(1, 2); // [2, 7, 9], transposed view
+        var y = Ops.MatMul(a, b).ToArray<double>();
+        var av = a.ToArray<double>();
+        var bv = b.ToArray<double>();
+        for (int n = 0; n < 2; n++)
+            for (int i = 0; i < 5; i++)
+                for (int j = 0; j < 9; j++)
+                {
+                    double s = 0;
+                    for (int k = 0; k < 7; k++) s += av[(n * 5 + i) * 7 + k] * bv[(n * 7 + k) * 9 + j];
+                    Assert.Equal(s, y[(n * 5 + i) * 9 + j], 12);
+                }
+    }
+
+    [Fact]
+    public void SoftmaxMatchesDefinition()
+    {
+        var x = Tensor.FromArray(new[] { 1.0, 2, 3, -1000, 0, 1000 }, [2, 3]);
+        var y = Ops.Softmax(x, 1).ToArray<double>();
+        double z = Math.Exp(1) + Math.Exp(2) + Math.Exp(3);
+        Assert.Equal(Math.Exp(2) / z, y[1], 14);
+        Assert.Equal(1.0, y[5], 14);
+        var ly = Ops.LogSoftmax(x, 1).ToArray<double>();
+        Assert.Equal(3 - Math.Log(z), ly[2], 12);
+        Assert.Equal(-2000.0, ly[3], 9);
+        var cols = Ops.Softmax(x, 0).ToArray<double>();
+        Assert.Equal(1.0, cols[0] + cols[3], 14);
+    }
+
+    [Fact]
+    public void CrossEntropyForwardMatchesPyTorchSemantics()
+    {
+        // logits [2, 3]; targets 2 and ignored; weights w: mean = Σ w[t]·nll / Σ w[t] over kept elements.
+        var logits = Tensor.FromArray(new[] { 0.5, 1.5, -1.0, 2.0, 0.0, 1.0 }, [2, 3]);
+        var logp = Ops.LogSoftmax(logits, 1);
+        var (loss, used) = Ops.Nll(logp, new IndexTensor([2, -100], [2]), Tensor.FromArray(new[] { 1.0, 2.0, 4.0 }, [3]), -100);
+        double lse = Math.Log(Math.Exp(0.5) + Math.Exp(1.5) + Math.Exp(-1.0));
+        Assert.Equal(4 * (lse + 1.0), loss.ToArray<double>()[0], 12);
+        Assert.Equal(0.0, loss.ToArray<double>()[1]);
+        Assert.Equal([4.0, 0.0], used.ToArray<double>());
+    }
+
+    [Fact]
+    public void ConcatStackIndexSelectGather()
+    {
+        var a = Tensor.FromArray(new[] { 1f, 2, 3, 4 }, [2, 2]);
+        var b = Tensor.FromArray(new[] { 5f, 6 }, [2, 1]);
+        Assert.Equal([1f, 2, 5, 3, 4, 6], Ops.Concat([a, b], 1).ToArray<float>());
+        Assert.Equal([1f, 2, 3, 4, 1, 2, 3, 4], Ops.Stack([a, a], 0).ToArray<float>());
+        Assert.Equal([1f, 1, 2, 3, 3, 2, 4, 4], Ops.Stack([a, a.Transpose(0, 1)], 2).ToArray<float>());
+        Assert.Equal([3f, 4, 1, 2, 3, 4], Ops.IndexSelect(a, 0, [1, 0, 1]).ToArray<float>());
+        Assert.Equal([2f, 1, 4, 4], Ops.Gather(a, 1, new IndexTensor([1, 0, 1, 1], [2, 2])).ToArray<float>());
+    }
+}
