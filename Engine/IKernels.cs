@@ -100,4 +100,59 @@ public interface IKernels
 
     /// <summary>dlogp[n, t, s] = −w[t] · g[n, s] (zero elsewhere and where ignored); dlogp is fresh.</summary>
     void NllBackward(Tensor g, int[] target, Tensor? weight, int ignoreIndex, Tensor dlogp);
+
+    /// <summary>y = conv2d(x, w) + bias for contiguous x [N, C, H, W], w [O, C, kh, kw], y [N, O, Ho, Wo].</summary>
+    void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g);
+
+    /// <summary>dx (fresh, contiguous) from dy [N, O, Ho, Wo] and w.</summary>
+    void Conv2dBackwardInput(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g);
+
+    /// <summary>dw (fresh, contiguous) from x and dy, summed over the batch.</summary>
+    void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Conv2dGeometry g);
+
+    /// <summary>Per-channel mean and biased variance of contiguous x [N, C, S].</summary>
+    void BatchNormStats(Tensor x, Tensor mean, Tensor variance);
+
+    /// <summary>y = (x − mean[c]) · invStd[c] · weight[c] + bias[c] for x [N, C, S]; weight and bias may be null (1 and 0).</summary>
+    void BatchNormForward(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y);
+
+    /// <summary>
+    /// dweight[c] = Σ dy·x̂, dbias[c] = Σ dy and dx for x [N, C, S]. With batch statistics dx also flows
+    /// through the mean and variance; with running statistics dx = dy · weight · invStd.
+    /// </summary>
+    void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias);
+
+    /// <summary>Max pooling of x [N·C, H, W] into y [N·C, Ho, Wo]; argmax[i] = h·W + w of each maximum.</summary>
+    void MaxPool2d(Tensor x, Tensor y, int[] argmax, Pool2dGeometry g);
+
+    /// <summary>dx[plane, argmax] += dy; dx is fresh and zeroed.</summary>
+    void MaxPool2dBackward(Tensor dy, int[] argmax, Tensor dx);
+
+    /// <summary>Average pooling (count_include_pad semantics) or, when adaptive, PyTorch's adaptive average pooling.</summary>
+    void AvgPool2d(Tensor x, Tensor y, Pool2dGeometry g, bool adaptive);
+
+    /// <summary>The backward of <see cref="AvgPool2d"/>; dx is fresh and zeroed.</summary>
+    void AvgPool2dBackward(Tensor dy, Tensor dx, Pool2dGeometry g, bool adaptive);
+
+    /// <summary>Bilinear resize of x [N·C, H, W] to y [N·C, Ho, Wo] with PyTorch's source-index rule.</summary>
+    void ResizeBilinear(Tensor x, Tensor y, bool alignCorners);
+
+    /// <summary>The backward of <see cref="ResizeBilinear"/>; dx is fresh and zeroed.</summary>
+    void ResizeBilinearBackward(Tensor dy, Tensor dx, bool alignCorners);
+}
+
+/// <summary>Square-or-not 2D convolution geometry; output size as in PyTorch.</summary>
+public readonly record struct Conv2dGeometry(int StrideH, int StrideW, int PadH, int PadW, int DilationH, int DilationW)
+{
+    public static Conv2dGeometry Square(int stride, int padding, int dilation) => new(stride, stride, padding, padding, dilation, dilation);
+
+    public int OutH(int h, int kh) => (h + 2 * PadH - DilationH * (kh - 1) - 1) / StrideH + 1;
+
+    public int OutW(int w, int kw) => (w + 2 * PadW - DilationW * (kw - 1) - 1) / StrideW + 1;
+}
+
+/// <summary>Pooling window geometry (kernel, stride, padding), square.</summary>
+public readonly record struct Pool2dGeometry(int Kernel, int Stride, int Padding)
+{
+    public int Out(int size) => (size + 2 * Padding - Kernel) / Stride + 1;
 }

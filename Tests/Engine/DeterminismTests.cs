@@ -48,4 +48,19 @@ public class DeterminismTests
         }
         Assert.Equal(Run(1, Compute), Run(2, Compute));
     }
+
+    [Fact]
+    public void ConvForwardAndBackwardAreBitwiseIdenticalFor1And2Threads()
+    {
+        var g = Conv2dGeometry.Square(1, 2, 2);
+        Tensor Compute(Accelerator acc)
+        {
+            var x = Input(acc, [2, 64, 40, 40], 11, DType.Float32);
+            var w = Input(acc, [16, 64, 3, 3], 12, DType.Float32);
+            var y = Ops.Conv2d(x, w, null, g);
+            var dy = Input(acc, y.Shape, 13, DType.Float32);
+            return Ops.Concat([y.Reshape(-1), Ops.Conv2dBackwardInput(dy, w, x.Shape, g).Reshape(-1), Ops.Conv2dBackwardWeight(x, dy, w.Shape, g).Reshape(-1)], 0);
+        }
+        Assert.Equal(Run(1, Compute), Run(2, Compute));
+    }
 }

@@ -1,0 +1,125 @@
+using System.Numerics;
+
+namespace IlgpuSeg.Engine;
+
+// Batch norm over x viewed [N, C, S]. One worker per channel, images in order: sums are deterministic.
+internal sealed partial class CpuKernels
+{
+    public void BatchNormStats(Tensor x, Tensor mean, Tensor variance)
+    {
+        if (x.DType == DType.Float32) BatchNormStats<float>(x, mean, variance);
+        else BatchNormStats<double>(x, mean, variance);
+    }
+
+    public void BatchNormForward(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y)
+    {
+        if (x.DType == DType.Float32) BatchNormForward<float>(x, mean, invStd, weight, bias, y);
+        else BatchNormForward<double>(x, mean, invStd, weight, bias, y);
+    }
+
+    public void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias)
+    {
+        if (x.DType == DType.Float32) BatchNormBackward<float>(x, dy, mean, invStd, weight, batchStatistics, dx, dweight, dbias);
+        else BatchNormBackward<double>(x, dy, mean, invStd, weight, batchStatistics, dx, dweight, dbias);
+    }
+
+    private static T At<T>(Tensor? t, T[]? data, int i, T fallback) where T : unmanaged =>
+        t == null ? fallback : data![t.Offset + i * t.Strides[0]];
+
+    private void BatchNormStats<T>(Tensor x, Tensor mean, Tensor variance) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Shape[0], c = x.Shape[1], s = x.Shape[2];
+        var xs = Data<T>(x);
+        var ms = Data<T>(mean);
+        var vs = Data<T>(variance);
+        T count = T.CreateTruncating((double)n * s);
+        CpuParallel.For(Threads, c, CpuParallel.Grain(2L * n * s), (c0, c1) =>
+        {
+            for (int ch = c0; ch < c1; ch++)
+            {
+                T sum = T.Zero;
+                for (int i = 0; i < n; i++) sum += BlockSum<T>(xs.AsSpan(x.Offset + (i * c + ch) * s, s));
+                T m = sum / count;
+                T squares = T.Zero;
+                for (int i = 0; i < n; i++)
+                {
+                    int start = x.Offset + (i * c + ch) * s;
+                    for (int j = 0; j < s; j++)
+                    {
+                        T d = xs[start + j] - m;
+                        squares += d * d;
+                    }
+                }
+                ms[mean.Offset + ch] = m;
+                vs[variance.Offset + ch] = squares / count;
+            }
+        });
+    }
+
+    private void BatchNormForward<T>(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = x.Shape[1], s = x.Shape[2];
+        var xs = Data<T>(x);
+        var ys = Data<T>(y);
+        var ms = Data<T>(mean);
+        var isd = Data<T>(invStd);
+        var ws = weight == null ? null : Data<T>(weight);
+        var bs = bias == null ? null : Data<T>(bias);
+        CpuParallel.For(Threads, x.Shape[0] * c, CpuParallel.Grain(s), (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                int ch = r % c;
+                T scale = isd[invStd.Offset + ch] * At(weight, ws, ch, T.One);
+                T m = ms[mean.Offset + ch], b = At(bias, bs, ch, T.Zero);
+                int xi = x.Offset + r * s, yi = y.Offset + r * s;
+                for (int j = 0; j < s; j++) ys[yi + j] = (xs[xi + j] - m) * scale + b;
+            }
+        });
+    }
+
+    private void BatchNormBackward<T>(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Shape[0], c = x.Shape[1], s = x.Shape[2];
+        var xs = Data<T>(x);
+        var gs = Data<T>(dy);
+        var ds = Data<T>(dx);
+        var ms = Data<T>(mean);
+        var isd = Data<T>(invStd);
+        var ws = weight == null ? null : Data<T>(weight);
+        var dws = Data<T>(dweight);
+        var dbs = Data<T>(dbias);
+        T count = T.CreateTruncating((double)n * s);
+        CpuParallel.For(Threads, c, CpuParallel.Grain(3L * n * s), (c0, c1) =>
+        {
+            for (int ch = c0; ch < c1; ch++)
+            {
+                T m = ms[mean.Offset + ch], istd = isd[invStd.Offset + ch], w = At(weight, ws, ch, T.One);
+                T sumDy = T.Zero, sumDyXhat = T.Zero;
+                for (int i = 0; i < n; i++)
+                {
+                    int xi = x.Offset + (i * c + ch) * s, gi = dy.Offset + (i * c + ch) * s;
+                    for (int j = 0; j < s; j++)
+                    {
+                        sumDy += gs[gi + j];
+                        sumDyXhat += gs[gi + j] * (xs[xi + j] - m) * istd;
+                    }
+                }
+                dbs[dbias.Offset + ch] = sumDy;
+                dws[dweight.Offset + ch] = sumDyXhat;
+                // With batch statistics: dx = w·istd·(dy − mean(dy) − x̂·mean(dy·x̂)).
+                T meanDy = batchStatistics ? sumDy / count : T.Zero, meanDyXhat = batchStatistics ? sumDyXhat / count : T.Zero;
+                for (int i = 0; i < n; i++)
+                {
+                    int xi = x.Offset + (i * c + ch) * s, gi = dy.Offset + (i * c + ch) * s, di = dx.Offset + (i * c + ch) * s;
+                    for (int j = 0; j < s; j++)
+                    {
+                        T xhat = (xs[xi + j] - m) * istd;
+                        ds[di + j] = w * istd * (gs[gi + j] - meanDy - xhat * meanDyXhat);
+                    }
+                }
+            }
+        });
+    }
+}
