@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IlgpuSeg.Cli.Commands;
 
 namespace IlgpuSeg.Cli;
 
@@ -7,6 +8,7 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("ilgpuseg: one-shot and few-shot medical image segmentation");
+        root.Subcommands.Add(InspectCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
