@@ -1,0 +1,39 @@
+using IlgpuSeg.Autograd;
+using IlgpuSeg.Engine;
+
+namespace IlgpuSeg.Models;
+
+/// <summary>torch.nn.BatchNorm2d: affine, running statistics with momentum 0.1 and eps 1e-5 by default.</summary>
+public sealed class BatchNorm2d : Layer
+{
+    public BatchNorm2d(int channels, double momentum = 0.1, double eps = 1e-5, DType dtype = DType.Float32, Accelerator? accelerator = null)
+    {
+        (Momentum, Eps) = (momentum, eps);
+        Weight = RegisterParameter("weight", Tensor.Ones([channels], dtype, accelerator));
+        Bias = RegisterParameter("bias", Tensor.Zeros([channels], dtype, accelerator));
+        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros([channels], dtype, accelerator));
+        RunningVar = RegisterBuffer("running_var", Tensor.Ones([channels], dtype, accelerator));
+        // An integer count in PyTorch (int64, shape []); float64 holds every count a run reaches exactly.
+        NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Zeros([], DType.Float64, accelerator));
+    }
+
+    public Variable Weight { get; }
+
+    public Variable Bias { get; }
+
+    public Tensor RunningMean { get; }
+
+    public Tensor RunningVar { get; }
+
+    public Tensor NumBatchesTracked { get; }
+
+    public double Momentum { get; }
+
+    public double Eps { get; }
+
+    public override Variable Forward(Variable x)
+    {
+        if (IsTraining) NumBatchesTracked.CopyFrom(Ops.AddScalar(NumBatchesTracked, 1));
+        return F.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
+    }
+}

@@ -1,0 +1,109 @@
+using IlgpuSeg.Autograd;
+using IlgpuSeg.Engine;
+
+namespace IlgpuSeg.Models;
+
+/// <summary>
+/// ResNet shape: blocks per stage, which stages trade stride for dilation, and a width multiplier (1 = the
+/// paper's; 1/8 gives a CPU-sized network with the same structure). Defaults: ResNet-101, output stride 8.
+/// </summary>
+public sealed record ResNetConfig(int[] Layers, bool[] ReplaceStrideWithDilation, double Width = 1.0)
+{
+    public static ResNetConfig ResNet101Os8 => new([3, 4, 23, 3], [false, true, true]);
+
+    public static ResNetConfig ResNet50Os8 => new([3, 4, 6, 3], [false, true, true]);
+
+    public int StemChannels => Scaled(64);
+
+    /// <summary>Bottleneck width ("planes") of stage i; outputs are 4× that.</summary>
+    public int Planes(int stage) => Scaled(64 << stage);
+
+    public int OutChannels => Planes(3) * Bottleneck.Expansion;
+
+    private int Scaled(int channels) => Math.Max(1, (int)Math.Round(channels * Width));
+}
+
+/// <summary>torchvision's v1.5 Bottleneck: 1×1 → 3×3 (carrying the stride and dilation) → 1×1, plus the shortcut.</summary>
+public sealed class Bottleneck : Layer
+{
+    public const int Expansion = 4;
+
+    private readonly Conv2d _conv1, _conv2, _conv3;
+    private readonly BatchNorm2d _bn1, _bn2, _bn3;
+    private readonly Sequential? _downsample;
+
+    public Bottleneck(int inPlanes, int planes, int stride, int dilation, bool downsample, Generator init, DType dtype, Accelerator? acc)
+    {
+        _conv1 = RegisterModule("conv1", new Conv2d(inPlanes, planes, 1, init, dtype: dtype, accelerator: acc));
+        _bn1 = RegisterModule("bn1", new BatchNorm2d(planes, dtype: dtype, accelerator: acc));
+        _conv2 = RegisterModule("conv2", new Conv2d(planes, planes, 3, init, stride, dilation, dilation, dtype: dtype, accelerator: acc));
+        _bn2 = RegisterModule("bn2", new BatchNorm2d(planes, dtype: dtype, accelerator: acc));
+        _conv3 = RegisterModule("conv3", new Conv2d(planes, planes * Expansion, 1, init, dtype: dtype, accelerator: acc));
+        _bn3 = RegisterModule("bn3", new BatchNorm2d(planes * Expansion, dtype: dtype, accelerator: acc));
+        if (downsample)
+            _downsample = RegisterModule("downsample", new Sequential(
+                new Conv2d(inPlanes, planes * Expansion, 1, init, stride, dtype: dtype, accelerator: acc),
+                new BatchNorm2d(planes * Expansion, dtype: dtype, accelerator: acc)));
+    }
+
+    public override Variable Forward(Variable x)
+    {
+        var y = F.Relu(_bn1.Forward(_conv1.Forward(x)));
+        y = F.Relu(_bn2.Forward(_conv2.Forward(y)));
+        y = _bn3.Forward(_conv3.Forward(y));
+        var identity = _downsample?.Forward(x) ?? x;
+        return F.Relu(F.Add(y, identity));
+    }
+}
+
+/// <summary>
+/// torchvision's ResNet trunk without the classifier (conv1, bn1, maxpool, layer1..4), the backbone
+/// DeepLabv3 keeps. State-dict names match torchvision's.
+/// </summary>
+public sealed class ResNet : Layer
+{
+    private readonly Conv2d _conv1;
+    private readonly BatchNorm2d _bn1;
+    private readonly Sequential[] _stages = new Sequential[4];
+
+    public ResNet(ResNetConfig config, Generator init, DType dtype = DType.Float32, Accelerator? acc = null)
+    {
+        if (config.Layers.Length != 4 || config.ReplaceStrideWithDilation.Length != 3)
+            throw new ArgumentException("ResNet needs 4 stage depths and 3 replace-stride-with-dilation flags");
+        Config = config;
+        _conv1 = RegisterModule("conv1", new Conv2d(3, config.StemChannels, 7, init, 2, 3, dtype: dtype, accelerator: acc));
+        _bn1 = RegisterModule("bn1", new BatchNorm2d(config.StemChannels, dtype: dtype, accelerator: acc));
+        int inPlanes = config.StemChannels, dilation = 1;
+        for (int stage = 0; stage < 4; stage++)
+        {
+            int planes = config.Planes(stage), stride = stage == 0 ? 1 : 2;
+            // As torchvision's _make_layer: a dilated stage's first block keeps the previous dilation.
+            int previousDilation = dilation;
+            if (stage > 0 && config.ReplaceStrideWithDilation[stage - 1])
+            {
+                dilation *= stride;
+                stride = 1;
+            }
+            var blocks = new Sequential();
+            blocks.Add(new Bottleneck(inPlanes, planes, stride, previousDilation, stride != 1 || inPlanes != planes * Bottleneck.Expansion, init, dtype, acc));
+            inPlanes = planes * Bottleneck.Expansion;
+            for (int b = 1; b < config.Layers[stage]; b++)
+                blocks.Add(new Bottleneck(inPlanes, planes, 1, dilation, false, init, dtype, acc));
+            _stages[stage] = RegisterModule($"layer{stage + 1}", blocks);
+        }
+    }
+
+    public ResNetConfig Config { get; }
+
+    public override Variable Forward(Variable x) => Forward(x, out _);
+
+    /// <summary>The layer4 features; <paramref name="layer3"/> receives layer3's (DeepLabv3's aux input).</summary>
+    public Variable Forward(Variable x, out Variable layer3)
+    {
+        x = F.MaxPool2d(F.Relu(_bn1.Forward(_conv1.Forward(x))), 3, 2, 1);
+        x = _stages[0].Forward(x);
+        x = _stages[1].Forward(x);
+        layer3 = _stages[2].Forward(x);
+        return _stages[3].Forward(layer3);
+    }
+}
