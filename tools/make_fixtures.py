@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402  (our own writer/reader; the safetensors package is unavailable)
+import make_encoder_fixtures  # noqa: E402  (the torchvision encoder fixtures, Tests/Fixtures/encoder/)
 
 # Single-threaded so reductions (grad_weight, batch-norm sums) add up in the same order on every run;
 # set before any case is computed (the cases below run at import time).
@@ -233,6 +234,7 @@ def main():
     for op in ops:
         n = sum(1 for k in metadata if k.startswith(op + "/"))
         print(f"  {op}: {n} cases, worst float32-vs-float64 relative error {worst[op]:.2e}")
+    make_encoder_fixtures.main()
 
 
 if __name__ == "__main__":
