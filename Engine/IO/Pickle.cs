@@ -147,7 +147,12 @@ internal sealed class Unpickler(byte[] data, string name, IPicklePolicy policy)
                     for (int i = 0; i < items.Count; i += 2) dict.Set(items[i], items[i + 1]);
                     break;
                 }
-                case (byte)'a': ListOnTop(at).Add(PopN(at, 1)[0]); break; // APPEND
+                case (byte)'a': // APPEND
+                {
+                    var item = PopN(at, 1)[0]; // pop first: the list is below the item
+                    ListOnTop(at).Add(item);
+                    break;
+                }
                 case (byte)'e': // APPENDS
                 {
                     var items = PopMark(at);
