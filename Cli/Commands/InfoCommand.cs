@@ -29,7 +29,8 @@ public static class InfoCommand
         }
 
         var entries = contents.Entries;
-        int nameWidth = entries.Max(e => e.Name.Length), dtypeWidth = entries.Max(e => e.StoredDType.Length);
+        // A safetensors file may hold no tensors at all.
+        int nameWidth = entries.Select(e => e.Name.Length).DefaultIfEmpty().Max(), dtypeWidth = entries.Select(e => e.StoredDType.Length).DefaultIfEmpty().Max();
         output.WriteLine($"{path} ({contents.Format}, {entries.Count} tensors)");
         foreach (var e in entries)
             output.WriteLine($"{e.Name.PadRight(nameWidth)}  {e.StoredDType.PadRight(dtypeWidth)}  {e.Value.ShapeString}");

@@ -141,6 +141,8 @@ public static class PthReader
         _ => value.GetType().Name,
     };
 
+    private const long MaxRepeatedElements = 1 << 24;
+
     /// <summary>A contiguous copy of the tensor's elements, honouring storage offset, sizes and strides.</summary>
     private static Tensor Materialize(TensorRef t, byte[] storage, string key, string name, Accelerator? accelerator)
     {
@@ -160,6 +162,10 @@ public static class PthReader
         }
         catch (OverflowException) { throw new CheckpointFormatException($"{name}: tensor '{key}' size [{string.Join(", ", t.Size)}] overflows"); }
         if (count > int.MaxValue) throw new CheckpointFormatException($"{name}: tensor '{key}' has {count} elements, more than supported");
+        // Overlapping views (stride 0 from expand) repeat storage elements, so their size is not bounded by the file; cap it
+        // so that a few bytes of pickle cannot demand gigabytes.
+        if (count > t.Storage.Numel && count > MaxRepeatedElements)
+            throw new CheckpointFormatException($"{name}: tensor '{key}' repeats its {t.Storage.Numel}-element storage into {count} elements, more than supported");
         if (count > 0 && last >= t.Storage.Numel)
             throw new CheckpointFormatException($"{name}: tensor '{key}' (offset {t.Offset}, size [{string.Join(", ", t.Size)}], stride [{string.Join(", ", t.Stride)}]) needs storage element {last} but storage data/{t.Storage.Key} has only {t.Storage.Numel}");
 

@@ -172,6 +172,24 @@ public class PthReaderTests
         Assert.Contains("needs storage element", e.Message);
     }
 
+    [Fact]
+    public void HugeStrideZeroViewOfATinyStorageIsRefusedBeforeAllocating()
+    {
+        // views.pth's 'expanded' is randn(3, 1).expand(3, 4): size (3, 4), stride (1, 0). Make the size (3, 2^28).
+        var zip = File.ReadAllBytes(Fixture("views.pth"));
+        var damaged = PthTestFiles.RewriteZip(zip, (n, b) =>
+        {
+            if (!n.EndsWith("/data.pkl")) return b;
+            var at = IndexOf(b, "expanded"u8);
+            int size = IndexOf(b[at..], [(byte)'K', 3, (byte)'K', 4, 0x86]) + at + 2; // BININT1 3, BININT1 4, TUPLE2
+            return [.. b[..size], (byte)'J', 0, 0, 0, 0x10, .. b[(size + 2)..]]; // BININT 2^28 in place of BININT1 4
+        });
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<CheckpointFormatException>(() => PthReader.Read(new MemoryStream(damaged), "views.pth"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20);
+        Assert.Contains("'expanded' repeats its 3-element storage into 805306368 elements", e.Message);
+    }
+
     private static int IndexOf(ReadOnlySpan<byte> haystack, ReadOnlySpan<byte> needle)
     {
         int at = haystack.IndexOf(needle);

@@ -56,6 +56,17 @@ public class StateDictCommandTests
     }
 
     [Fact]
+    public void InfoOfAnEmptySafetensorsFileCountsZero()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("empty.safetensors");
+        SafeTensors.Write(path, new Dictionary<string, Tensor>());
+        var (exit, output, _) = RunMain("info", path);
+        Assert.Equal(0, exit);
+        Assert.Contains("elements: 0\n", output);
+    }
+
+    [Fact]
     public void ConvertRoundTripsEveryValue()
     {
         using var dir = new TempDir();
