@@ -9,6 +9,8 @@ public static class Program
     {
         var root = new RootCommand("ilgpuseg: one-shot and few-shot medical image segmentation");
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

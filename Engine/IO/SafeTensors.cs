@@ -16,7 +16,11 @@ public sealed class CheckpointFormatException(string message) : Exception(messag
 /// </summary>
 public static class SafeTensors
 {
-    public sealed record Contents(Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata);
+    public sealed record Contents(Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata)
+    {
+        /// <summary>Each tensor's dtype as the header names it (F32, I64, ...), before widening.</summary>
+        public Dictionary<string, string> StoredDTypes { get; init; } = new();
+    }
 
     public static Contents Read(string path, Accelerator? accelerator = null)
     {
@@ -43,6 +47,7 @@ public static class SafeTensors
         int dataStart = 8 + (int)headerLength;
         var tensors = new Dictionary<string, Tensor>();
         var metadata = new Dictionary<string, string>();
+        var dtypes = new Dictionary<string, string>();
         foreach (var (key, node) in header)
         {
             if (key == "__metadata__")
@@ -52,8 +57,9 @@ public static class SafeTensors
                 continue;
             }
             tensors[key] = ReadTensor(bytes, dataStart, key, node as JsonObject, name, accelerator);
+            dtypes[key] = node!["dtype"]!.GetValue<string>(); // ReadTensor has checked it
         }
-        return new Contents(tensors, metadata);
+        return new Contents(tensors, metadata) { StoredDTypes = dtypes };
     }
 
     private static Tensor ReadTensor(byte[] bytes, int dataStart, string key, JsonObject? entry, string name, Accelerator? accelerator)
