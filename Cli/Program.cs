@@ -11,6 +11,7 @@ public static class Program
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
+        root.Subcommands.Add(EncodeCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

@@ -49,3 +49,43 @@ public sealed class FewShotEncoder : Layer
         return _head?.Forward(features) ?? features;
     }
 }
+
+/// <summary>Builds a few-shot encoder whose shape fits a checkpoint, so users need not restate depth and width.</summary>
+public static class EncoderCheckpoint
+{
+    /// <summary>
+    /// Reads the stage depths, width and head size from the state-dict names and shapes (output stride 8 is
+    /// assumed, as in METHODS §1), then loads it. A bare torchvision ResNet checkpoint (conv1.*, layer1.*, fc.*)
+    /// is accepted as the backbone. Throws <see cref="StateDictMismatchException"/> naming what is missing.
+    /// </summary>
+    public static (FewShotEncoder Encoder, LoadReport Report) Load(IReadOnlyDictionary<string, Tensor> stateDict, FeatureHead head, Generator init)
+    {
+        if (!stateDict.ContainsKey("backbone.conv1.weight") && stateDict.ContainsKey("conv1.weight"))
+            stateDict = stateDict.Where(kv => !kv.Key.StartsWith("fc.", StringComparison.Ordinal)).ToDictionary(kv => "backbone." + kv.Key, kv => kv.Value);
+        if (!stateDict.TryGetValue("backbone.conv1.weight", out var stem))
+            throw new StateDictMismatchException("checkpoint has no backbone.conv1.weight: not a ResNet / DeepLabv3 state dict");
+        var layers = new int[4];
+        for (int stage = 0; stage < 4; stage++)
+        {
+            string prefix = $"backbone.layer{stage + 1}.";
+            layers[stage] = stateDict.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(k => int.Parse(k.AsSpan(prefix.Length, k.IndexOf('.', prefix.Length) - prefix.Length), System.Globalization.CultureInfo.InvariantCulture))
+                .DefaultIfEmpty(-1).Max() + 1;
+            if (layers[stage] == 0) throw new StateDictMismatchException($"checkpoint has no {prefix}* keys");
+        }
+        var config = new ResNetConfig(layers, [false, true, true], stem.Shape[0] / 64.0);
+        string featureKey = head == FeatureHead.Aspp ? "classifier.0.project.0.weight" : "reduce.weight";
+        int features = 256;
+        if (head != FeatureHead.Backbone)
+        {
+            if (!stateDict.TryGetValue(featureKey, out var headWeight))
+                throw new StateDictMismatchException($"checkpoint has no {featureKey}: it holds no {head.ToString().ToLowerInvariant()} head");
+            features = headWeight.Shape[0];
+        }
+        var encoder = new FewShotEncoder(config, head, init, features);
+        var report = encoder.LoadStateDict(stateDict, strict: false);
+        if (report.Missing.Count > 0 || report.ShapeMismatches.Count > 0)
+            throw new StateDictMismatchException($"checkpoint does not fit a {string.Join("-", layers)} ResNet at width {config.Width} with a {head} head: {report}");
+        return (encoder, report);
+    }
+}
