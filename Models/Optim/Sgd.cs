@@ -1,0 +1,63 @@
+using IlgpuSeg.Autograd;
+using IlgpuSeg.Engine;
+
+namespace IlgpuSeg.Models;
+
+/// <summary>
+/// torch.optim.SGD with momentum and weight decay (dampening 0, no Nesterov): d = g + λp;
+/// b = μb + d (b = d on the first step); p ← p − lr·b. Parameters are updated in place, so modules and
+/// state dicts keep seeing the same tensors. A parameter without a gradient is left alone (no decay either).
+/// </summary>
+public sealed class Sgd(IReadOnlyList<(string Name, Variable Parameter)> parameters, double lr, double momentum = 0.9, double weightDecay = 5e-4)
+{
+    private readonly Dictionary<string, Tensor> _momentum = [];
+
+    public double LearningRate { get; set; } = lr;
+
+    public double Momentum { get; } = momentum;
+
+    public double WeightDecay { get; } = weightDecay;
+
+    public void Step()
+    {
+        foreach (var (name, p) in parameters)
+        {
+            if (p.Grad == null) continue;
+            var d = WeightDecay == 0 ? p.Grad : Ops.Add(p.Grad, Ops.MulScalar(p.Data, WeightDecay));
+            if (Momentum != 0)
+            {
+                d = _momentum.TryGetValue(name, out var buffer) ? Ops.Add(Ops.MulScalar(buffer, Momentum), d) : d.Clone();
+                _momentum[name] = d;
+            }
+            p.Data.CopyFrom(Ops.Sub(p.Data, Ops.MulScalar(d, LearningRate)));
+        }
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var (_, p) in parameters) p.ZeroGrad();
+    }
+
+    /// <summary>Momentum buffers by parameter name, for checkpoints ("&lt;name&gt;.momentum_buffer").</summary>
+    public Dictionary<string, Tensor> StateDict() => _momentum.ToDictionary(kv => kv.Key + ".momentum_buffer", kv => kv.Value);
+
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state)
+    {
+        _momentum.Clear();
+        var known = parameters.ToDictionary(p => p.Name, p => p.Parameter);
+        foreach (var (key, value) in state)
+        {
+            const string suffix = ".momentum_buffer";
+            var name = key.EndsWith(suffix, StringComparison.Ordinal) ? key[..^suffix.Length] : null;
+            if (name == null || !known.TryGetValue(name, out var p) || !p.Shape.SequenceEqual(value.Shape))
+                throw new StateDictMismatchException($"optimizer state: '{key}' {value.ShapeString} matches no parameter");
+            _momentum[name] = value.To(p.DType);
+        }
+    }
+}
+
+/// <summary>torch.optim.lr_scheduler.MultiStepLR with evenly spaced milestones: lr = lr0 · γ^⌊iteration / every⌋.</summary>
+public sealed record StepDecay(double InitialLr, double Gamma = 0.95, int Every = 1000)
+{
+    public double At(int iteration) => InitialLr * Math.Pow(Gamma, iteration / Every);
+}
