@@ -1,0 +1,482 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace IlgpuSeg.Engine.Cpu;
+
+/// <summary>
+/// Row-major general matrix multiply, C = alpha·op(A)·op(B) + beta·C, in the GotoBLAS/BLIS style:
+/// op(B) is packed into NR-column micro-panels (one kc×nc block shared by all threads, sized for L2),
+/// op(A) into MR-row micro-panels (per thread), and a register-blocked FMA micro-kernel computes
+/// MR×NR tiles of C.
+/// <para>
+/// Determinism: every element of C gets exactly the same sequence of floating-point operations
+/// whatever the thread count — the K blocking depends only on k, each micro-tile sums its kc block
+/// in order, and the blocks are added to C in order. Threads only choose which tiles they compute.
+/// </para>
+/// </summary>
+public static unsafe class Gemm
+{
+    // Rows of an A micro-panel. 6 rows × 4 zmm columns = 24 accumulators (+4 B vectors + 1 broadcast)
+    // fit in the 32 AVX-512 registers; the AVX2 path uses 6 × 2 ymm = 12 of 16 registers.
+    const int MR = 6;
+
+    // Depth of one K block. The kernel streams an MR×KC A micro-panel from L1 (6 KB / 12 KB).
+    const int KC = 256;
+
+    // Bytes for one packed kc×nc B block; it is re-read once per A micro-panel, so it must sit in L2 (1 MB on Zen 5).
+    const int BBlockBytes = 512 * 1024;
+
+    // A rows per work tile: small enough that m = 256 gives enough tiles to balance two threads.
+    const int MC = 4 * MR;
+
+    // Below this many multiply-adds, a parallel loop costs more than it saves.
+    const long ParallelMinWork = 1L << 21;
+
+    // ---------------------------------------------------------------- public API
+
+    /// <summary>Single-precision GEMM (see class remarks). beta == 0 means C is not read.</summary>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
+        float* b, int ldb, float beta, float* c, int ldc, int threads)
+        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+
+    /// <summary>Double-precision GEMM (see class remarks). beta == 0 means C is not read.</summary>
+    public static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha, double* a, int lda,
+        double* b, int ldb, double beta, double* c, int ldc, int threads)
+        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+
+    /// <summary>Plain triple-loop GEMM with the same contract; the tests check the fast path against it.</summary>
+    public static void Reference<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda,
+        T* b, int ldb, T beta, T* c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                T sum = T.Zero;
+                for (int p = 0; p < k; p++)
+                {
+                    T av = transA ? a[(long)p * lda + i] : a[(long)i * lda + p];
+                    T bv = transB ? b[(long)j * ldb + p] : b[(long)p * ldb + j];
+                    sum += av * bv;
+                }
+                T* cij = c + (long)i * ldc + j;
+                *cij = beta == T.Zero ? alpha * sum : alpha * sum + beta * *cij;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- driver
+
+    enum KernelKind { Avx512, Avx2, Scalar }
+
+    static readonly KernelKind Kind =
+        Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? KernelKind.Avx512
+        : Fma.IsSupported && Avx2.IsSupported && Vector256.IsHardwareAccelerated ? KernelKind.Avx2
+        : KernelKind.Scalar;
+
+    // Columns of a B micro-panel for the selected kernel.
+    static int NrOf<T>() where T : unmanaged => Kind switch
+    {
+        KernelKind.Avx512 => 4 * Vector512<T>.Count,
+        KernelKind.Avx2 => 2 * Vector256<T>.Count,
+        _ => 8,
+    };
+
+    static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda,
+        T* b, int ldb, T beta, T* c, int ldc, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == T.Zero)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+
+        int nr = NrOf<T>();
+        // Even K blocks (e.g. k = 300 → 2 × 150, not 256 + 44), fixed by k alone.
+        int kBlocks = (k + KC - 1) / KC;
+        int kcMax = (k + kBlocks - 1) / kBlocks;
+        // Widest B block that fits the L2 budget, then evened out over n.
+        int ncCap = Math.Max(nr, BBlockBytes / (kcMax * sizeof(T)) / nr * nr);
+        int nBlocks = (n + ncCap - 1) / ncCap;
+        int ncMax = RoundUp((n + nBlocks - 1) / nBlocks, nr);
+
+        var job = new Job<T>
+        {
+            TransA = transA, TransB = transB, M = m, K = k, Lda = lda, Ldb = ldb, Ldc = ldc,
+            A = a, B = b, C = c, Alpha = alpha, Nr = nr,
+            BPack = (T*)PackBuffer.ForCurrentThread(ref t_bBuffer, (nuint)kcMax * (nuint)ncMax * (nuint)sizeof(T)),
+            MTiles = (m + MC - 1) / MC,
+        };
+        bool parallel = threads > 1 && (long)m * n * k >= ParallelMinWork;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+
+        for (int jc = 0; jc < n; jc += ncMax)
+        {
+            job.J0 = jc;
+            job.Nc = Math.Min(ncMax, n - jc);
+            job.NPanels = (job.Nc + nr - 1) / nr;
+            // With few A tiles, also split the columns so both threads get balanced work (fixed by m, n only).
+            job.NSplit = Math.Min(job.NPanels, Math.Max(1, 8 / job.MTiles));
+            for (int pc = 0; pc < k; pc += kcMax)
+            {
+                job.P0 = pc;
+                job.Kc = Math.Min(kcMax, k - pc);
+                job.Beta = pc == 0 ? beta : T.One;
+                job.BetaZero = pc == 0 && beta == T.Zero;
+
+                int packTasks = (job.NPanels + PanelsPerPackTask - 1) / PanelsPerPackTask;
+                int tiles = job.MTiles * job.NSplit;
+                if (parallel)
+                {
+                    Parallel.For(0, packTasks, options, job.PackB);
+                    Parallel.For(0, tiles, options, job.ComputeTile);
+                }
+                else
+                {
+                    for (int t = 0; t < packTasks; t++) job.PackB(t);
+                    for (int t = 0; t < tiles; t++) job.ComputeTile(t);
+                }
+            }
+        }
+    }
+
+    const int PanelsPerPackTask = 2;
+
+    static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    // k == 0 or alpha == 0: C = beta·C, with beta == 0 overwriting (C may hold NaN).
+    static void ScaleC<T>(int m, int n, T beta, T* c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m; i++)
+        {
+            T* row = c + (long)i * ldc;
+            for (int j = 0; j < n; j++) row[j] = beta == T.Zero ? T.Zero : beta * row[j];
+        }
+    }
+
+    /// <summary>State of one GEMM call; the parallel loops call its methods with a task index.</summary>
+    sealed class Job<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public bool TransA, TransB, BetaZero;
+        public int M, K, Lda, Ldb, Ldc, Nr, MTiles, NSplit;
+        public T* A, B, C, BPack;
+        public T Alpha, Beta;
+        // Current block: columns [J0, J0+Nc) of C, depth [P0, P0+Kc).
+        public int J0, Nc, NPanels, P0, Kc;
+
+        /// <summary>Packs B micro-panels [task·PanelsPerPackTask, …) of the current block: kc rows of NR values each, zero-padded.</summary>
+        public void PackB(int task)
+        {
+            int nr = Nr, kc = Kc;
+            int first = task * PanelsPerPackTask, last = Math.Min(NPanels, first + PanelsPerPackTask);
+            for (int panel = first; panel < last; panel++)
+            {
+                int j0 = panel * nr;
+                int cols = Math.Min(nr, Nc - j0);
+                T* dst = BPack + (long)panel * kc * nr;
+                if (!TransB)
+                {
+                    // op(B)[p, j] = b[p·ldb + j]: rows are contiguous.
+                    T* src = B + (long)P0 * Ldb + J0 + j0;
+                    for (int p = 0; p < kc; p++, src += Ldb, dst += nr)
+                    {
+                        if (cols == nr) CopyRow(src, dst, nr);
+                        else
+                        {
+                            for (int j = 0; j < cols; j++) dst[j] = src[j];
+                            for (int j = cols; j < nr; j++) dst[j] = T.Zero;
+                        }
+                    }
+                }
+                else
+                {
+                    // op(B)[p, j] = b[j·ldb + p]: walk each source row contiguously, scatter with stride nr.
+                    for (int j = 0; j < nr; j++)
+                    {
+                        if (j < cols)
+                        {
+                            T* src = B + (long)(J0 + j0 + j) * Ldb + P0;
+                            for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = src[p];
+                        }
+                        else
+                        {
+                            for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = T.Zero;
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Computes one tile: MC rows of C × one column slice of the current B block.</summary>
+        public void ComputeTile(int tile)
+        {
+            int nr = Nr, kc = Kc;
+            int mt = tile / NSplit, ns = tile % NSplit;
+            int i0 = mt * MC, rows = Math.Min(MC, M - i0);
+            int panelFirst = (int)((long)NPanels * ns / NSplit), panelEnd = (int)((long)NPanels * (ns + 1) / NSplit);
+
+            T* aPack = (T*)PackBuffer.ForCurrentThread(ref t_aBuffer, (nuint)(MC * KC + MR * nr) * (nuint)sizeof(T));
+            T* edge = aPack + MC * KC; // MR×NR scratch for partial tiles
+            PackA(i0, rows, aPack);
+
+            for (int ir = 0; ir < rows; ir += MR)
+            {
+                int mr = Math.Min(MR, rows - ir);
+                T* ap = aPack + (long)ir * kc;
+                for (int panel = panelFirst; panel < panelEnd; panel++)
+                {
+                    int j = panel * nr;
+                    int nrEff = Math.Min(nr, Nc - j);
+                    T* bp = BPack + (long)panel * kc * nr;
+                    T* cp = C + (long)(i0 + ir) * Ldc + J0 + j;
+                    if (mr == MR && nrEff == nr)
+                    {
+                        MicroKernel(kc, ap, bp, cp, Ldc, Alpha, Beta, BetaZero);
+                    }
+                    else
+                    {
+                        // Edge tile: full kernel into scratch, then the same epilogue arithmetic element-wise.
+                        MicroKernel(kc, ap, bp, edge, nr, T.One, T.Zero, true);
+                        for (int i = 0; i < mr; i++)
+                        {
+                            for (int jj = 0; jj < nrEff; jj++)
+                            {
+                                T acc = edge[i * nr + jj];
+                                T* cij = cp + (long)i * Ldc + jj;
+                                *cij = BetaZero ? Alpha * acc : T.FusedMultiplyAdd(Alpha, acc, Beta * *cij);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Packs rows [i0, i0+rows) × depth [P0, P0+Kc) of op(A) into MR-row micro-panels, zero-padded.</summary>
+        void PackA(int i0, int rows, T* dst)
+        {
+            int kc = Kc;
+            for (int ir = 0; ir < rows; ir += MR, dst += MR * kc)
+            {
+                int mr = Math.Min(MR, rows - ir);
+                if (!TransA)
+                {
+                    // op(A)[i, p] = a[i·lda + p]: read each row contiguously, write with stride MR.
+                    for (int i = 0; i < MR; i++)
+                    {
+                        if (i < mr)
+                        {
+                            T* src = A + (long)(i0 + ir + i) * Lda + P0;
+                            for (int p = 0; p < kc; p++) dst[p * MR + i] = src[p];
+                        }
+                        else
+                        {
+                            for (int p = 0; p < kc; p++) dst[p * MR + i] = T.Zero;
+                        }
+                    }
+                }
+                else
+                {
+                    // op(A)[i, p] = a[p·lda + i]: the MR values for one p are contiguous.
+                    T* src = A + (long)P0 * Lda + i0 + ir;
+                    for (int p = 0; p < kc; p++, src += Lda)
+                    {
+                        T* d = dst + p * MR;
+                        for (int i = 0; i < mr; i++) d[i] = src[i];
+                        for (int i = mr; i < MR; i++) d[i] = T.Zero;
+                    }
+                }
+            }
+        }
+    }
+
+    [ThreadStatic] static PackBuffer? t_aBuffer;
+    [ThreadStatic] static PackBuffer? t_bBuffer;
+
+    /// <summary>A 64-byte aligned native buffer cached per thread, freed when the thread's reference dies.</summary>
+    sealed class PackBuffer
+    {
+        void* _ptr;
+        nuint _bytes;
+
+        public static void* ForCurrentThread(ref PackBuffer? slot, nuint bytes)
+        {
+            slot ??= new PackBuffer();
+            if (slot._bytes < bytes)
+            {
+                NativeMemory.AlignedFree(slot._ptr);
+                slot._ptr = NativeMemory.AlignedAlloc(bytes, 64);
+                slot._bytes = bytes;
+            }
+            return slot._ptr;
+        }
+
+        ~PackBuffer() => NativeMemory.AlignedFree(_ptr);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void CopyRow<T>(T* src, T* dst, int count) where T : unmanaged
+        => Unsafe.CopyBlockUnaligned(dst, src, (uint)(count * sizeof(T)));
+
+    // ---------------------------------------------------------------- micro-kernels
+
+    /// <summary>
+    /// c[MR×NR] = alpha·(a-panel · b-panel) + beta·c, or alpha·(…) when betaZero (c not read).
+    /// a holds kc groups of MR values, b holds kc groups of NR values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void MicroKernel<T>(int kc, T* a, T* b, T* c, int ldc, T alpha, T beta, bool betaZero)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (Kind)
+        {
+            case KernelKind.Avx512: Kernel512(kc, a, b, c, ldc, alpha, beta, betaZero); break;
+            case KernelKind.Avx2: Kernel256(kc, a, b, c, ldc, alpha, beta, betaZero); break;
+            default: KernelScalar(kc, a, b, c, ldc, alpha, beta, betaZero); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<T> Fma512<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+            return Avx512F.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
+        return Avx512F.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<T> Fma256<T>(Vector256<T> x, Vector256<T> y, Vector256<T> z) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+            return Fma.MultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
+        return Fma.MultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
+    }
+
+    // Writes one accumulator vector to C with the epilogue alpha·acc (+ beta·c).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store512<T>(T* c, Vector512<T> acc, Vector512<T> alpha, Vector512<T> beta, bool betaZero) where T : unmanaged
+    {
+        if (betaZero) Vector512.Store(acc * alpha, c);
+        else Vector512.Store(Fma512(alpha, acc, beta * Vector512.Load(c)), c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store256<T>(T* c, Vector256<T> acc, Vector256<T> alpha, Vector256<T> beta, bool betaZero) where T : unmanaged
+    {
+        if (betaZero) Vector256.Store(acc * alpha, c);
+        else Vector256.Store(Fma256(alpha, acc, beta * Vector256.Load(c)), c);
+    }
+
+    /// <summary>6 × (4 zmm) kernel: per k step, 4 loads of B, 6 broadcasts of A, 24 FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel512<T>(int kc, T* a, T* b, T* c, int ldc, T alpha, T beta, bool betaZero)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int l = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<T> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<T> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<T> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<T> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<T> c50 = default, c51 = default, c52 = default, c53 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + l), b2 = Vector512.Load(b + 2 * l), b3 = Vector512.Load(b + 3 * l);
+            Vector512<T> ai = Vector512.Create(a[0]);
+            c00 = Fma512(ai, b0, c00); c01 = Fma512(ai, b1, c01); c02 = Fma512(ai, b2, c02); c03 = Fma512(ai, b3, c03);
+            ai = Vector512.Create(a[1]);
+            c10 = Fma512(ai, b0, c10); c11 = Fma512(ai, b1, c11); c12 = Fma512(ai, b2, c12); c13 = Fma512(ai, b3, c13);
+            ai = Vector512.Create(a[2]);
+            c20 = Fma512(ai, b0, c20); c21 = Fma512(ai, b1, c21); c22 = Fma512(ai, b2, c22); c23 = Fma512(ai, b3, c23);
+            ai = Vector512.Create(a[3]);
+            c30 = Fma512(ai, b0, c30); c31 = Fma512(ai, b1, c31); c32 = Fma512(ai, b2, c32); c33 = Fma512(ai, b3, c33);
+            ai = Vector512.Create(a[4]);
+            c40 = Fma512(ai, b0, c40); c41 = Fma512(ai, b1, c41); c42 = Fma512(ai, b2, c42); c43 = Fma512(ai, b3, c43);
+            ai = Vector512.Create(a[5]);
+            c50 = Fma512(ai, b0, c50); c51 = Fma512(ai, b1, c51); c52 = Fma512(ai, b2, c52); c53 = Fma512(ai, b3, c53);
+            a += MR;
+            b += 4 * l;
+        }
+        Vector512<T> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        T* r = c;
+        Store512(r, c00, va, vb, betaZero); Store512(r + l, c01, va, vb, betaZero); Store512(r + 2 * l, c02, va, vb, betaZero); Store512(r + 3 * l, c03, va, vb, betaZero);
+        r += ldc;
+        Store512(r, c10, va, vb, betaZero); Store512(r + l, c11, va, vb, betaZero); Store512(r + 2 * l, c12, va, vb, betaZero); Store512(r + 3 * l, c13, va, vb, betaZero);
+        r += ldc;
+        Store512(r, c20, va, vb, betaZero); Store512(r + l, c21, va, vb, betaZero); Store512(r + 2 * l, c22, va, vb, betaZero); Store512(r + 3 * l, c23, va, vb, betaZero);
+        r += ldc;
+        Store512(r, c30, va, vb, betaZero); Store512(r + l, c31, va, vb, betaZero); Store512(r + 2 * l, c32, va, vb, betaZero); Store512(r + 3 * l, c33, va, vb, betaZero);
+        r += ldc;
+        Store512(r, c40, va, vb, betaZero); Store512(r + l, c41, va, vb, betaZero); Store512(r + 2 * l, c42, va, vb, betaZero); Store512(r + 3 * l, c43, va, vb, betaZero);
+        r += ldc;
+        Store512(r, c50, va, vb, betaZero); Store512(r + l, c51, va, vb, betaZero); Store512(r + 2 * l, c52, va, vb, betaZero); Store512(r + 3 * l, c53, va, vb, betaZero);
+    }
+
+    /// <summary>6 × (2 ymm) kernel for AVX2/FMA machines: 12 accumulators of the 16 ymm registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel256<T>(int kc, T* a, T* b, T* c, int ldc, T alpha, T beta, bool betaZero)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int l = Vector256<T>.Count;
+        Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<T> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + l);
+            Vector256<T> ai = Vector256.Create(a[0]);
+            c00 = Fma256(ai, b0, c00); c01 = Fma256(ai, b1, c01);
+            ai = Vector256.Create(a[1]);
+            c10 = Fma256(ai, b0, c10); c11 = Fma256(ai, b1, c11);
+            ai = Vector256.Create(a[2]);
+            c20 = Fma256(ai, b0, c20); c21 = Fma256(ai, b1, c21);
+            ai = Vector256.Create(a[3]);
+            c30 = Fma256(ai, b0, c30); c31 = Fma256(ai, b1, c31);
+            ai = Vector256.Create(a[4]);
+            c40 = Fma256(ai, b0, c40); c41 = Fma256(ai, b1, c41);
+            ai = Vector256.Create(a[5]);
+            c50 = Fma256(ai, b0, c50); c51 = Fma256(ai, b1, c51);
+            a += MR;
+            b += 2 * l;
+        }
+        Vector256<T> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
+        T* r = c;
+        Store256(r, c00, va, vb, betaZero); Store256(r + l, c01, va, vb, betaZero); r += ldc;
+        Store256(r, c10, va, vb, betaZero); Store256(r + l, c11, va, vb, betaZero); r += ldc;
+        Store256(r, c20, va, vb, betaZero); Store256(r + l, c21, va, vb, betaZero); r += ldc;
+        Store256(r, c30, va, vb, betaZero); Store256(r + l, c31, va, vb, betaZero); r += ldc;
+        Store256(r, c40, va, vb, betaZero); Store256(r + l, c41, va, vb, betaZero); r += ldc;
+        Store256(r, c50, va, vb, betaZero); Store256(r + l, c51, va, vb, betaZero);
+    }
+
+    /// <summary>Portable MR×8 kernel for machines without AVX2/FMA.</summary>
+    static void KernelScalar<T>(int kc, T* a, T* b, T* c, int ldc, T alpha, T beta, bool betaZero)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int nr = 8;
+        T* acc = stackalloc T[MR * nr];
+        for (int i = 0; i < MR * nr; i++) acc[i] = T.Zero;
+        for (int p = 0; p < kc; p++, a += MR, b += nr)
+        {
+            for (int i = 0; i < MR; i++)
+            {
+                T ai = a[i];
+                for (int j = 0; j < nr; j++) acc[i * nr + j] += ai * b[j];
+            }
+        }
+        for (int i = 0; i < MR; i++)
+        {
+            for (int j = 0; j < nr; j++)
+            {
+                T* cij = c + (long)i * ldc + j;
+                *cij = betaZero ? alpha * acc[i * nr + j] : T.FusedMultiplyAdd(alpha, acc[i * nr + j], beta * *cij);
+            }
+        }
+    }
+}
