@@ -8,9 +8,9 @@ namespace IlgpuSeg.Engine.Cpu;
 
 /// <summary>
 /// Row-major general matrix multiply, C = alpha·op(A)·op(B) + beta·C, in the GotoBLAS/BLIS style:
-/// op(B) is packed into NR-column micro-panels (one kc×nc block shared by all threads, sized for L2),
-/// op(A) into MR-row micro-panels (per thread), and a register-blocked FMA micro-kernel computes
-/// MR×NR tiles of C.
+/// op(A) is packed into MR-row micro-panels (an mc×kc block, once per K block), op(B) into NR-column
+/// micro-panels (a kc×nc block sized for L2), both shared by all threads, and a register-blocked FMA
+/// micro-kernel computes MR×NR tiles of C. Transposed operands are handled by the packing routines.
 /// <para>
 /// Determinism: every element of C gets exactly the same sequence of floating-point operations
 /// whatever the thread count — the K blocking depends only on k, each micro-tile sums its kc block
@@ -29,8 +29,15 @@ public static unsafe class Gemm
     // Bytes for one packed kc×nc B block; it is re-read once per A micro-panel, so it must sit in L2 (1 MB on Zen 5).
     const int BBlockBytes = 512 * 1024;
 
-    // A rows per work tile: small enough that m = 256 gives enough tiles to balance two threads.
+    // Bytes for one packed mc×kc A block. Its micro-panels are streamed into L1 one at a time, so it need not
+    // fit a cache; it bounds memory and lets one packing of A serve every B block (4 MB: m = 4096 at kc = 256).
+    const int ABlockBytes = 4 * 1024 * 1024;
+
+    // A rows per packing task.
     const int MC = 4 * MR;
+
+    // Fewest work tiles per compute phase, so that dynamic scheduling balances the threads to a few percent.
+    const int MinTiles = 32;
 
     // Below this many multiply-adds, a parallel loop costs more than it saves.
     const long ParallelMinWork = 1L << 21;
@@ -101,48 +108,56 @@ public static unsafe class Gemm
 
         int nr = NrOf<T>();
         // Even K blocks (e.g. k = 300 → 2 × 150, not 256 + 44), fixed by k alone.
-        int kBlocks = (k + KC - 1) / KC;
-        int kcMax = (k + kBlocks - 1) / kBlocks;
+        int kcMax = EvenBlock(k, KC, 1);
         // Widest B block that fits the L2 budget, then evened out over n.
-        int ncCap = Math.Max(nr, BBlockBytes / (kcMax * sizeof(T)) / nr * nr);
-        int nBlocks = (n + ncCap - 1) / ncCap;
-        int ncMax = RoundUp((n + nBlocks - 1) / nBlocks, nr);
+        int ncMax = EvenBlock(n, Math.Max(nr, BBlockBytes / (kcMax * sizeof(T)) / nr * nr), nr);
+        // Tallest A block within its budget; it is packed once per K block and shared by all column blocks.
+        int mcMax = EvenBlock(m, Math.Max(MC, ABlockBytes / (kcMax * sizeof(T)) / MC * MC), MC);
 
         var job = new Job<T>
         {
-            TransA = transA, TransB = transB, M = m, K = k, Lda = lda, Ldb = ldb, Ldc = ldc,
+            TransA = transA, TransB = transB, M = m, Lda = lda, Ldb = ldb, Ldc = ldc,
             A = a, B = b, C = c, Alpha = alpha, Nr = nr,
+            APack = (T*)PackBuffer.ForCurrentThread(ref t_aBuffer, (nuint)mcMax * (nuint)kcMax * (nuint)sizeof(T)),
             BPack = (T*)PackBuffer.ForCurrentThread(ref t_bBuffer, (nuint)kcMax * (nuint)ncMax * (nuint)sizeof(T)),
-            MTiles = (m + MC - 1) / MC,
         };
         bool parallel = threads > 1 && (long)m * n * k >= ParallelMinWork;
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
 
-        for (int jc = 0; jc < n; jc += ncMax)
+        // Loop order: K block → A block → B block. C gets one read-modify-write per K block, in K order.
+        for (int pc = 0; pc < k; pc += kcMax)
         {
-            job.J0 = jc;
-            job.Nc = Math.Min(ncMax, n - jc);
-            job.NPanels = (job.Nc + nr - 1) / nr;
-            // With few A tiles, also split the columns so both threads get balanced work (fixed by m, n only).
-            job.NSplit = Math.Min(job.NPanels, Math.Max(1, 8 / job.MTiles));
-            for (int pc = 0; pc < k; pc += kcMax)
+            job.P0 = pc;
+            job.Kc = Math.Min(kcMax, k - pc);
+            job.Beta = pc == 0 ? beta : T.One;
+            job.BetaZero = pc == 0 && beta == T.Zero;
+            for (int ic = 0; ic < m; ic += mcMax)
             {
-                job.P0 = pc;
-                job.Kc = Math.Min(kcMax, k - pc);
-                job.Beta = pc == 0 ? beta : T.One;
-                job.BetaZero = pc == 0 && beta == T.Zero;
-
-                int packTasks = (job.NPanels + PanelsPerPackTask - 1) / PanelsPerPackTask;
-                int tiles = job.MTiles * job.NSplit;
-                if (parallel)
+                job.I0 = ic;
+                job.Mc = Math.Min(mcMax, m - ic);
+                int mTiles = (job.Mc + MC - 1) / MC;
+                int mPanels = (job.Mc + MR - 1) / MR;
+                for (int jc = 0; jc < n; jc += ncMax)
                 {
-                    Parallel.For(0, packTasks, options, job.PackB);
-                    Parallel.For(0, tiles, options, job.ComputeTile);
-                }
-                else
-                {
-                    for (int t = 0; t < packTasks; t++) job.PackB(t);
-                    for (int t = 0; t < tiles; t++) job.ComputeTile(t);
+                    job.J0 = jc;
+                    job.Nc = Math.Min(ncMax, n - jc);
+                    job.NPanels = (job.Nc + nr - 1) / nr;
+                    // Work tiles are one A micro-panel × a column slice; enough of them that threads finish together.
+                    job.NSplit = Math.Min(job.NPanels, (MinTiles + mPanels - 1) / mPanels);
+                    // The A block is packed together with the first B block of each (K block, A block).
+                    job.ATasks = jc == 0 ? mTiles : 0;
+                    int packTasks = job.ATasks + (job.NPanels + PanelsPerPackTask - 1) / PanelsPerPackTask;
+                    int tiles = mPanels * job.NSplit;
+                    if (parallel)
+                    {
+                        Parallel.For(0, packTasks, options, job.Pack);
+                        Parallel.For(0, tiles, options, job.ComputeTile);
+                    }
+                    else
+                    {
+                        for (int t = 0; t < packTasks; t++) job.Pack(t);
+                        for (int t = 0; t < tiles; t++) job.ComputeTile(t);
+                    }
                 }
             }
         }
@@ -150,7 +165,13 @@ public static unsafe class Gemm
 
     const int PanelsPerPackTask = 2;
 
-    static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+    // Block size ≤ cap (a multiple of unit) that splits total into equal-as-possible blocks.
+    static int EvenBlock(int total, int cap, int unit)
+    {
+        int blocks = (total + cap - 1) / cap;
+        int size = (total + blocks - 1) / blocks;
+        return (size + unit - 1) / unit * unit;
+    }
 
     // k == 0 or alpha == 0: C = beta·C, with beta == 0 overwriting (C may hold NaN).
     static void ScaleC<T>(int m, int n, T beta, T* c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
@@ -166,14 +187,61 @@ public static unsafe class Gemm
     sealed class Job<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public bool TransA, TransB, BetaZero;
-        public int M, K, Lda, Ldb, Ldc, Nr, MTiles, NSplit;
-        public T* A, B, C, BPack;
+        public int M, Lda, Ldb, Ldc, Nr;
+        public T* A, B, C, APack, BPack;
         public T Alpha, Beta;
-        // Current block: columns [J0, J0+Nc) of C, depth [P0, P0+Kc).
-        public int J0, Nc, NPanels, P0, Kc;
+        // Current blocks: depth [P0, P0+Kc), rows [I0, I0+Mc), columns [J0, J0+Nc).
+        public int P0, Kc, I0, Mc, J0, Nc, NPanels, NSplit, ATasks;
+
+        /// <summary>Tasks [0, ATasks) pack one MC-row group of the A block each; the rest pack B micro-panels.</summary>
+        public void Pack(int task)
+        {
+            if (task < ATasks) PackA(task);
+            else PackB(task - ATasks);
+        }
+
+        /// <summary>Packs rows [I0 + group·MC, +MC) × depth [P0, P0+Kc) of op(A) into MR-row micro-panels, zero-padded.</summary>
+        void PackA(int group)
+        {
+            int kc = Kc;
+            int first = group * MC, rows = Math.Min(MC, Mc - first);
+            T* dst = APack + (long)first * kc;
+            for (int ir = 0; ir < rows; ir += MR, dst += MR * kc)
+            {
+                int mr = Math.Min(MR, rows - ir);
+                int i0 = I0 + first + ir;
+                if (!TransA)
+                {
+                    // op(A)[i, p] = a[i·lda + p]: read each row contiguously, write with stride MR.
+                    for (int i = 0; i < MR; i++)
+                    {
+                        if (i < mr)
+                        {
+                            T* src = A + (long)(i0 + i) * Lda + P0;
+                            for (int p = 0; p < kc; p++) dst[p * MR + i] = src[p];
+                        }
+                        else
+                        {
+                            for (int p = 0; p < kc; p++) dst[p * MR + i] = T.Zero;
+                        }
+                    }
+                }
+                else
+                {
+                    // op(A)[i, p] = a[p·lda + i]: the MR values for one p are contiguous.
+                    T* src = A + (long)P0 * Lda + i0;
+                    for (int p = 0; p < kc; p++, src += Lda)
+                    {
+                        T* d = dst + p * MR;
+                        for (int i = 0; i < mr; i++) d[i] = src[i];
+                        for (int i = mr; i < MR; i++) d[i] = T.Zero;
+                    }
+                }
+            }
+        }
 
         /// <summary>Packs B micro-panels [task·PanelsPerPackTask, …) of the current block: kc rows of NR values each, zero-padded.</summary>
-        public void PackB(int task)
+        void PackB(int task)
         {
             int nr = Nr, kc = Kc;
             int first = task * PanelsPerPackTask, last = Math.Min(NPanels, first + PanelsPerPackTask);
@@ -215,82 +283,37 @@ public static unsafe class Gemm
             }
         }
 
-        /// <summary>Computes one tile: MC rows of C × one column slice of the current B block.</summary>
+        /// <summary>Computes one tile: one MR-row micro-panel of the A block × one column slice of the B block.</summary>
         public void ComputeTile(int tile)
         {
             int nr = Nr, kc = Kc;
-            int mt = tile / NSplit, ns = tile % NSplit;
-            int i0 = mt * MC, rows = Math.Min(MC, M - i0);
+            int ir = tile / NSplit * MR, ns = tile % NSplit;
+            int mr = Math.Min(MR, Mc - ir);
             int panelFirst = (int)((long)NPanels * ns / NSplit), panelEnd = (int)((long)NPanels * (ns + 1) / NSplit);
-
-            T* aPack = (T*)PackBuffer.ForCurrentThread(ref t_aBuffer, (nuint)(MC * KC + MR * nr) * (nuint)sizeof(T));
-            T* edge = aPack + MC * KC; // MR×NR scratch for partial tiles
-            PackA(i0, rows, aPack);
-
-            for (int ir = 0; ir < rows; ir += MR)
+            T* edge = (T*)PackBuffer.ForCurrentThread(ref t_edgeBuffer, (nuint)(MR * nr * sizeof(T)));
+            T* ap = APack + (long)ir * kc;
+            for (int panel = panelFirst; panel < panelEnd; panel++)
             {
-                int mr = Math.Min(MR, rows - ir);
-                T* ap = aPack + (long)ir * kc;
-                for (int panel = panelFirst; panel < panelEnd; panel++)
+                int j = panel * nr;
+                int nrEff = Math.Min(nr, Nc - j);
+                T* bp = BPack + (long)panel * kc * nr;
+                T* cp = C + (long)(I0 + ir) * Ldc + J0 + j;
+                if (mr == MR && nrEff == nr)
                 {
-                    int j = panel * nr;
-                    int nrEff = Math.Min(nr, Nc - j);
-                    T* bp = BPack + (long)panel * kc * nr;
-                    T* cp = C + (long)(i0 + ir) * Ldc + J0 + j;
-                    if (mr == MR && nrEff == nr)
-                    {
-                        MicroKernel(kc, ap, bp, cp, Ldc, Alpha, Beta, BetaZero);
-                    }
-                    else
-                    {
-                        // Edge tile: full kernel into scratch, then the same epilogue arithmetic element-wise.
-                        MicroKernel(kc, ap, bp, edge, nr, T.One, T.Zero, true);
-                        for (int i = 0; i < mr; i++)
-                        {
-                            for (int jj = 0; jj < nrEff; jj++)
-                            {
-                                T acc = edge[i * nr + jj];
-                                T* cij = cp + (long)i * Ldc + jj;
-                                *cij = BetaZero ? Alpha * acc : T.FusedMultiplyAdd(Alpha, acc, Beta * *cij);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        /// <summary>Packs rows [i0, i0+rows) × depth [P0, P0+Kc) of op(A) into MR-row micro-panels, zero-padded.</summary>
-        void PackA(int i0, int rows, T* dst)
-        {
-            int kc = Kc;
-            for (int ir = 0; ir < rows; ir += MR, dst += MR * kc)
-            {
-                int mr = Math.Min(MR, rows - ir);
-                if (!TransA)
-                {
-                    // op(A)[i, p] = a[i·lda + p]: read each row contiguously, write with stride MR.
-                    for (int i = 0; i < MR; i++)
-                    {
-                        if (i < mr)
-                        {
-                            T* src = A + (long)(i0 + ir + i) * Lda + P0;
-                            for (int p = 0; p < kc; p++) dst[p * MR + i] = src[p];
-                        }
-                        else
-                        {
-                            for (int p = 0; p < kc; p++) dst[p * MR + i] = T.Zero;
-                        }
-                    }
+                    MicroKernel(kc, ap, bp, cp, Ldc, Alpha, Beta, BetaZero);
                 }
                 else
                 {
-                    // op(A)[i, p] = a[p·lda + i]: the MR values for one p are contiguous.
-                    T* src = A + (long)P0 * Lda + i0 + ir;
-                    for (int p = 0; p < kc; p++, src += Lda)
+                    // Edge tile: full kernel into scratch, then the same epilogue arithmetic element-wise.
+                    MicroKernel(kc, ap, bp, edge, nr, T.One, T.Zero, true);
+                    for (int i = 0; i < mr; i++)
                     {
-                        T* d = dst + p * MR;
-                        for (int i = 0; i < mr; i++) d[i] = src[i];
-                        for (int i = mr; i < MR; i++) d[i] = T.Zero;
+                        for (int jj = 0; jj < nrEff; jj++)
+                        {
+                            T acc = edge[i * nr + jj];
+                            T* cij = cp + (long)i * Ldc + jj;
+                            *cij = BetaZero ? Alpha * acc : T.FusedMultiplyAdd(Alpha, acc, Beta * *cij);
+                        }
                     }
                 }
             }
@@ -299,6 +322,7 @@ public static unsafe class Gemm
 
     [ThreadStatic] static PackBuffer? t_aBuffer;
     [ThreadStatic] static PackBuffer? t_bBuffer;
+    [ThreadStatic] static PackBuffer? t_edgeBuffer;
 
     /// <summary>A 64-byte aligned native buffer cached per thread, freed when the thread's reference dies.</summary>
     sealed class PackBuffer
@@ -386,6 +410,13 @@ public static unsafe class Gemm
         Vector512<T> c30 = default, c31 = default, c32 = default, c33 = default;
         Vector512<T> c40 = default, c41 = default, c42 = default, c43 = default;
         Vector512<T> c50 = default, c51 = default, c52 = default, c53 = default;
+        // C is read and written only after the K loop; start fetching it now so the epilogue doesn't stall on L3/memory.
+        // A row of the tile is 4 vectors = 256 bytes = 4 cache lines.
+        for (int i = 0; i < MR; i++)
+        {
+            byte* row = (byte*)(c + (long)i * ldc);
+            Sse.Prefetch0(row); Sse.Prefetch0(row + 64); Sse.Prefetch0(row + 128); Sse.Prefetch0(row + 192);
+        }
         for (int p = 0; p < kc; p++)
         {
             Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + l), b2 = Vector512.Load(b + 2 * l), b3 = Vector512.Load(b + 3 * l);
@@ -427,6 +458,12 @@ public static unsafe class Gemm
         int l = Vector256<T>.Count;
         Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<T> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        // Prefetch the C tile (64 bytes a row, possibly straddling two lines) for the epilogue.
+        for (int i = 0; i < MR; i++)
+        {
+            byte* row = (byte*)(c + (long)i * ldc);
+            Sse.Prefetch0(row); Sse.Prefetch0(row + 63);
+        }
         for (int p = 0; p < kc; p++)
         {
             Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + l);
