@@ -114,52 +114,51 @@ public static unsafe class Gemm
         // Tallest A block within its budget; it is packed once per K block and shared by all column blocks.
         int mcMax = EvenBlock(m, Math.Max(MC, ABlockBytes / (kcMax * sizeof(T)) / MC * MC), MC);
 
+        // Two buffers each, so the next block is packed while the current one is computed.
+        nuint aBytes = (nuint)mcMax * (nuint)kcMax * (nuint)sizeof(T), bBytes = (nuint)kcMax * (nuint)ncMax * (nuint)sizeof(T);
+        T* aPack = (T*)PackBuffer.ForCurrentThread(ref t_aBuffer, 2 * aBytes);
+        T* bPack = (T*)PackBuffer.ForCurrentThread(ref t_bBuffer, 2 * bBytes);
+        T*[] aBuffers = [aPack, (T*)((byte*)aPack + aBytes)], bBuffers = [bPack, (T*)((byte*)bPack + bBytes)];
+
+        // Loop order: K block → A block → B block. C gets one read-modify-write per K block, in K order.
+        var blocks = new List<Block<T>>();
+        int aIndex = 0;
+        for (int pc = 0; pc < k; pc += kcMax)
+        {
+            for (int ic = 0; ic < m; ic += mcMax, aIndex ^= 1)
+            {
+                for (int jc = 0; jc < n; jc += ncMax)
+                {
+                    var block = new Block<T>
+                    {
+                        P0 = pc, Kc = Math.Min(kcMax, k - pc), I0 = ic, Mc = Math.Min(mcMax, m - ic), J0 = jc, Nc = Math.Min(ncMax, n - jc),
+                        Beta = pc == 0 ? beta : T.One, BetaZero = pc == 0 && beta == T.Zero,
+                        PacksA = jc == 0, APack = aBuffers[aIndex], BPack = bBuffers[blocks.Count & 1],
+                    };
+                    block.MPanels = (block.Mc + MR - 1) / MR;
+                    block.NPanels = (block.Nc + nr - 1) / nr;
+                    // Work tiles are one A micro-panel × a column slice; enough of them that threads finish together.
+                    block.NSplit = Math.Min(block.NPanels, (MinTiles + block.MPanels - 1) / block.MPanels);
+                    blocks.Add(block);
+                }
+            }
+        }
+
         var job = new Job<T>
         {
-            TransA = transA, TransB = transB, M = m, Lda = lda, Ldb = ldb, Ldc = ldc,
-            A = a, B = b, C = c, Alpha = alpha, Nr = nr,
-            APack = (T*)PackBuffer.ForCurrentThread(ref t_aBuffer, (nuint)mcMax * (nuint)kcMax * (nuint)sizeof(T)),
-            BPack = (T*)PackBuffer.ForCurrentThread(ref t_bBuffer, (nuint)kcMax * (nuint)ncMax * (nuint)sizeof(T)),
+            TransA = transA, TransB = transB, Lda = lda, Ldb = ldb, Ldc = ldc, A = a, B = b, C = c, Alpha = alpha, Nr = nr,
+            Next = blocks[0],
         };
         bool parallel = threads > 1 && (long)m * n * k >= ParallelMinWork;
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-
-        // Loop order: K block → A block → B block. C gets one read-modify-write per K block, in K order.
-        for (int pc = 0; pc < k; pc += kcMax)
+        // Phase i computes block i−1 and packs block i; phase 0 only packs, the last only computes.
+        for (int i = 0; i <= blocks.Count; i++)
         {
-            job.P0 = pc;
-            job.Kc = Math.Min(kcMax, k - pc);
-            job.Beta = pc == 0 ? beta : T.One;
-            job.BetaZero = pc == 0 && beta == T.Zero;
-            for (int ic = 0; ic < m; ic += mcMax)
-            {
-                job.I0 = ic;
-                job.Mc = Math.Min(mcMax, m - ic);
-                int mTiles = (job.Mc + MC - 1) / MC;
-                int mPanels = (job.Mc + MR - 1) / MR;
-                for (int jc = 0; jc < n; jc += ncMax)
-                {
-                    job.J0 = jc;
-                    job.Nc = Math.Min(ncMax, n - jc);
-                    job.NPanels = (job.Nc + nr - 1) / nr;
-                    // Work tiles are one A micro-panel × a column slice; enough of them that threads finish together.
-                    job.NSplit = Math.Min(job.NPanels, (MinTiles + mPanels - 1) / mPanels);
-                    // The A block is packed together with the first B block of each (K block, A block).
-                    job.ATasks = jc == 0 ? mTiles : 0;
-                    int packTasks = job.ATasks + (job.NPanels + PanelsPerPackTask - 1) / PanelsPerPackTask;
-                    int tiles = mPanels * job.NSplit;
-                    if (parallel)
-                    {
-                        Parallel.For(0, packTasks, options, job.Pack);
-                        Parallel.For(0, tiles, options, job.ComputeTile);
-                    }
-                    else
-                    {
-                        for (int t = 0; t < packTasks; t++) job.Pack(t);
-                        for (int t = 0; t < tiles; t++) job.ComputeTile(t);
-                    }
-                }
-            }
+            job.Current = i > 0 ? blocks[i - 1] : default;
+            job.Next = i < blocks.Count ? blocks[i] : default;
+            int tasks = job.Current.Tiles + job.Next.PackTasks(nr);
+            if (parallel) Parallel.For(0, tasks, options, job.RunTask);
+            else for (int t = 0; t < tasks; t++) job.RunTask(t);
         }
     }
 
@@ -183,33 +182,48 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>State of one GEMM call; the parallel loops call its methods with a task index.</summary>
+    /// <summary>One step of the blocked loop: depth [P0, P0+Kc) × rows [I0, I0+Mc) × columns [J0, J0+Nc) of C.</summary>
+    struct Block<T> where T : unmanaged
+    {
+        public int P0, Kc, I0, Mc, J0, Nc, MPanels, NPanels, NSplit;
+        public T Beta;
+        public bool BetaZero;
+        // Whether this block starts a new A block (otherwise APack already holds it).
+        public bool PacksA;
+        public T* APack, BPack;
+
+        public readonly int Tiles => MPanels * NSplit;
+        public readonly int ATasks => PacksA ? (Mc + MC - 1) / MC : 0;
+        public readonly int PackTasks(int nr) => ATasks + ((Nc + nr - 1) / nr + PanelsPerPackTask - 1) / PanelsPerPackTask;
+    }
+
+    /// <summary>State of one GEMM call; the parallel loops call RunTask with a task index.</summary>
     sealed class Job<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public bool TransA, TransB, BetaZero;
-        public int M, Lda, Ldb, Ldc, Nr;
-        public T* A, B, C, APack, BPack;
-        public T Alpha, Beta;
-        // Current blocks: depth [P0, P0+Kc), rows [I0, I0+Mc), columns [J0, J0+Nc).
-        public int P0, Kc, I0, Mc, J0, Nc, NPanels, NSplit, ATasks;
+        public bool TransA, TransB;
+        public int Lda, Ldb, Ldc, Nr;
+        public T* A, B, C;
+        public T Alpha;
+        public Block<T> Current, Next;
 
-        /// <summary>Tasks [0, ATasks) pack one MC-row group of the A block each; the rest pack B micro-panels.</summary>
-        public void Pack(int task)
+        /// <summary>Tasks [0, Current.Tiles) compute tiles of the current block; the rest pack the next block.</summary>
+        public void RunTask(int task)
         {
-            if (task < ATasks) PackA(task);
-            else PackB(task - ATasks);
+            if (task < Current.Tiles) ComputeTile(in Current, task);
+            else if ((task -= Current.Tiles) < Next.ATasks) PackA(in Next, task);
+            else PackB(in Next, task - Next.ATasks);
         }
 
         /// <summary>Packs rows [I0 + group·MC, +MC) × depth [P0, P0+Kc) of op(A) into MR-row micro-panels, zero-padded.</summary>
-        void PackA(int group)
+        void PackA(in Block<T> blk, int group)
         {
-            int kc = Kc;
-            int first = group * MC, rows = Math.Min(MC, Mc - first);
-            T* dst = APack + (long)first * kc;
+            int kc = blk.Kc;
+            int first = group * MC, rows = Math.Min(MC, blk.Mc - first);
+            T* dst = blk.APack + (long)first * kc;
             for (int ir = 0; ir < rows; ir += MR, dst += MR * kc)
             {
                 int mr = Math.Min(MR, rows - ir);
-                int i0 = I0 + first + ir;
+                int i0 = blk.I0 + first + ir;
                 if (!TransA)
                 {
                     // op(A)[i, p] = a[i·lda + p]: read each row contiguously, write with stride MR.
@@ -217,7 +231,7 @@ public static unsafe class Gemm
                     {
                         if (i < mr)
                         {
-                            T* src = A + (long)(i0 + i) * Lda + P0;
+                            T* src = A + (long)(i0 + i) * Lda + blk.P0;
                             for (int p = 0; p < kc; p++) dst[p * MR + i] = src[p];
                         }
                         else
@@ -229,7 +243,7 @@ public static unsafe class Gemm
                 else
                 {
                     // op(A)[i, p] = a[p·lda + i]: the MR values for one p are contiguous.
-                    T* src = A + (long)P0 * Lda + i0;
+                    T* src = A + (long)blk.P0 * Lda + i0;
                     for (int p = 0; p < kc; p++, src += Lda)
                     {
                         T* d = dst + p * MR;
@@ -240,20 +254,20 @@ public static unsafe class Gemm
             }
         }
 
-        /// <summary>Packs B micro-panels [task·PanelsPerPackTask, …) of the current block: kc rows of NR values each, zero-padded.</summary>
-        void PackB(int task)
+        /// <summary>Packs B micro-panels [task·PanelsPerPackTask, …) of a block: kc rows of NR values each, zero-padded.</summary>
+        void PackB(in Block<T> blk, int task)
         {
-            int nr = Nr, kc = Kc;
-            int first = task * PanelsPerPackTask, last = Math.Min(NPanels, first + PanelsPerPackTask);
+            int nr = Nr, kc = blk.Kc;
+            int first = task * PanelsPerPackTask, last = Math.Min(blk.NPanels, first + PanelsPerPackTask);
             for (int panel = first; panel < last; panel++)
             {
                 int j0 = panel * nr;
-                int cols = Math.Min(nr, Nc - j0);
-                T* dst = BPack + (long)panel * kc * nr;
+                int cols = Math.Min(nr, blk.Nc - j0);
+                T* dst = blk.BPack + (long)panel * kc * nr;
                 if (!TransB)
                 {
                     // op(B)[p, j] = b[p·ldb + j]: rows are contiguous.
-                    T* src = B + (long)P0 * Ldb + J0 + j0;
+                    T* src = B + (long)blk.P0 * Ldb + blk.J0 + j0;
                     for (int p = 0; p < kc; p++, src += Ldb, dst += nr)
                     {
                         if (cols == nr) CopyRow(src, dst, nr);
@@ -271,7 +285,7 @@ public static unsafe class Gemm
                     {
                         if (j < cols)
                         {
-                            T* src = B + (long)(J0 + j0 + j) * Ldb + P0;
+                            T* src = B + (long)(blk.J0 + j0 + j) * Ldb + blk.P0;
                             for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = src[p];
                         }
                         else
@@ -284,23 +298,23 @@ public static unsafe class Gemm
         }
 
         /// <summary>Computes one tile: one MR-row micro-panel of the A block × one column slice of the B block.</summary>
-        public void ComputeTile(int tile)
+        void ComputeTile(in Block<T> blk, int tile)
         {
-            int nr = Nr, kc = Kc;
-            int ir = tile / NSplit * MR, ns = tile % NSplit;
-            int mr = Math.Min(MR, Mc - ir);
-            int panelFirst = (int)((long)NPanels * ns / NSplit), panelEnd = (int)((long)NPanels * (ns + 1) / NSplit);
+            int nr = Nr, kc = blk.Kc;
+            int ir = tile / blk.NSplit * MR, ns = tile % blk.NSplit;
+            int mr = Math.Min(MR, blk.Mc - ir);
+            int panelFirst = (int)((long)blk.NPanels * ns / blk.NSplit), panelEnd = (int)((long)blk.NPanels * (ns + 1) / blk.NSplit);
             T* edge = (T*)PackBuffer.ForCurrentThread(ref t_edgeBuffer, (nuint)(MR * nr * sizeof(T)));
-            T* ap = APack + (long)ir * kc;
+            T* ap = blk.APack + (long)ir * kc;
             for (int panel = panelFirst; panel < panelEnd; panel++)
             {
                 int j = panel * nr;
-                int nrEff = Math.Min(nr, Nc - j);
-                T* bp = BPack + (long)panel * kc * nr;
-                T* cp = C + (long)(I0 + ir) * Ldc + J0 + j;
+                int nrEff = Math.Min(nr, blk.Nc - j);
+                T* bp = blk.BPack + (long)panel * kc * nr;
+                T* cp = C + (long)(blk.I0 + ir) * Ldc + blk.J0 + j;
                 if (mr == MR && nrEff == nr)
                 {
-                    MicroKernel(kc, ap, bp, cp, Ldc, Alpha, Beta, BetaZero);
+                    MicroKernel(kc, ap, bp, cp, Ldc, Alpha, blk.Beta, blk.BetaZero);
                 }
                 else
                 {
@@ -312,7 +326,7 @@ public static unsafe class Gemm
                         {
                             T acc = edge[i * nr + jj];
                             T* cij = cp + (long)i * Ldc + jj;
-                            *cij = BetaZero ? Alpha * acc : T.FusedMultiplyAdd(Alpha, acc, Beta * *cij);
+                            *cij = blk.BetaZero ? Alpha * acc : T.FusedMultiplyAdd(Alpha, acc, blk.Beta * *cij);
                         }
                     }
                 }
