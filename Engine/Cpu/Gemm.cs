@@ -224,20 +224,45 @@ public static unsafe class Gemm
             {
                 int mr = Math.Min(MR, rows - ir);
                 int i0 = blk.I0 + first + ir;
-                if (!TransA)
+                if (!TransA && mr == MR)
                 {
-                    // op(A)[i, p] = a[i·lda + p]: read each row contiguously, write with stride MR.
+                    // op(A)[i, p] = a[i·lda + p]: walk the six rows side by side so their cache misses overlap,
+                    // prefetching each row a few lines ahead (the rows are short strided runs the hardware misses).
+                    T* r0 = A + (long)i0 * Lda + blk.P0, r1 = r0 + Lda, r2 = r1 + Lda, r3 = r2 + Lda, r4 = r3 + Lda, r5 = r4 + Lda;
+                    int line = 64 / sizeof(T);
+                    T* d = dst;
+                    int p = 0;
+                    if (typeof(T) == typeof(float) && Sse.IsSupported)
+                    {
+                        for (; p + 4 <= kc; p += 4, d += 4 * MR)
+                        {
+                            if (p % line == 0)
+                            {
+                                int ahead = p + 4 * line;
+                                Prefetch(r0 + ahead); Prefetch(r1 + ahead); Prefetch(r2 + ahead);
+                                Prefetch(r3 + ahead); Prefetch(r4 + ahead); Prefetch(r5 + ahead);
+                            }
+                            Transpose6x4((float*)r0 + p, (float*)r1 + p, (float*)r2 + p, (float*)r3 + p, (float*)r4 + p, (float*)r5 + p, (float*)d);
+                        }
+                    }
+                    for (; p < kc; p++, d += MR)
+                    {
+                        if (p % line == 0)
+                        {
+                            int ahead = p + 4 * line;
+                            Prefetch(r0 + ahead); Prefetch(r1 + ahead); Prefetch(r2 + ahead);
+                            Prefetch(r3 + ahead); Prefetch(r4 + ahead); Prefetch(r5 + ahead);
+                        }
+                        d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p];
+                    }
+                }
+                else if (!TransA)
+                {
+                    // Last, partial panel: zero-pad the missing rows.
                     for (int i = 0; i < MR; i++)
                     {
-                        if (i < mr)
-                        {
-                            T* src = A + (long)(i0 + i) * Lda + blk.P0;
-                            for (int p = 0; p < kc; p++) dst[p * MR + i] = src[p];
-                        }
-                        else
-                        {
-                            for (int p = 0; p < kc; p++) dst[p * MR + i] = T.Zero;
-                        }
+                        T* src = A + (long)(i0 + i) * Lda + blk.P0;
+                        for (int p = 0; p < kc; p++) dst[p * MR + i] = i < mr ? src[p] : T.Zero;
                     }
                 }
                 else
@@ -270,6 +295,8 @@ public static unsafe class Gemm
                     T* src = B + (long)blk.P0 * Ldb + blk.J0 + j0;
                     for (int p = 0; p < kc; p++, src += Ldb, dst += nr)
                     {
+                        // Rows are ldb apart; fetch a few ahead so the misses overlap.
+                        Prefetch(src + 4L * Ldb);
                         if (cols == nr) CopyRow(src, dst, nr);
                         else
                         {
@@ -359,9 +386,42 @@ public static unsafe class Gemm
         ~PackBuffer() => NativeMemory.AlignedFree(_ptr);
     }
 
+    // Software prefetch into all cache levels; a no-op where SSE is unavailable.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Prefetch(void* address)
+    {
+        if (Sse.IsSupported) Sse.Prefetch0(address);
+    }
+
+    /// <summary>Writes 4 columns of 6 float rows as 4 groups of 6 (d[6t + i] = r_i[t]) with SSE shuffles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose6x4(float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* d)
+    {
+        Vector128<float> x0 = Sse.LoadVector128(r0), x1 = Sse.LoadVector128(r1), x2 = Sse.LoadVector128(r2), x3 = Sse.LoadVector128(r3);
+        Vector128<float> x4 = Sse.LoadVector128(r4), x5 = Sse.LoadVector128(r5);
+        // Rows 0–3: classic 4×4 transpose.
+        Vector128<float> t0 = Sse.UnpackLow(x0, x1), t1 = Sse.UnpackHigh(x0, x1), t2 = Sse.UnpackLow(x2, x3), t3 = Sse.UnpackHigh(x2, x3);
+        Sse.Store(d, Sse.MoveLowToHigh(t0, t2));
+        Sse.Store(d + 6, Sse.MoveHighToLow(t2, t0));
+        Sse.Store(d + 12, Sse.MoveLowToHigh(t1, t3));
+        Sse.Store(d + 18, Sse.MoveHighToLow(t3, t1));
+        // Rows 4–5: pairs (r4[t], r5[t]) into the last two slots of each group.
+        Vector128<float> u0 = Sse.UnpackLow(x4, x5), u1 = Sse.UnpackHigh(x4, x5);
+        Sse.StoreLow(d + 4, u0);
+        Sse.StoreHigh(d + 10, u0);
+        Sse.StoreLow(d + 16, u1);
+        Sse.StoreHigh(d + 22, u1);
+    }
+
+    // Copies one packed-panel row; inline vector moves beat a memmove call for these 64–256 byte rows.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void CopyRow<T>(T* src, T* dst, int count) where T : unmanaged
-        => Unsafe.CopyBlockUnaligned(dst, src, (uint)(count * sizeof(T)));
+    {
+        if (Vector512.IsHardwareAccelerated)
+            for (int j = 0; j < count; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(src + j), dst + j);
+        else
+            Unsafe.CopyBlockUnaligned(dst, src, (uint)(count * sizeof(T)));
+    }
 
     // ---------------------------------------------------------------- micro-kernels
 
@@ -429,7 +489,7 @@ public static unsafe class Gemm
         for (int i = 0; i < MR; i++)
         {
             byte* row = (byte*)(c + (long)i * ldc);
-            Sse.Prefetch0(row); Sse.Prefetch0(row + 64); Sse.Prefetch0(row + 128); Sse.Prefetch0(row + 192);
+            Prefetch(row); Prefetch(row + 64); Prefetch(row + 128); Prefetch(row + 192);
         }
         for (int p = 0; p < kc; p++)
         {
@@ -476,7 +536,7 @@ public static unsafe class Gemm
         for (int i = 0; i < MR; i++)
         {
             byte* row = (byte*)(c + (long)i * ldc);
-            Sse.Prefetch0(row); Sse.Prefetch0(row + 63);
+            Prefetch(row); Prefetch(row + 63);
         }
         for (int p = 0; p < kc; p++)
         {
