@@ -1,10 +1,26 @@
+using BenchmarkDotNet.Running;
+
 namespace IlgpuSeg.Benchmarks;
 
+/// <summary>Dispatches to one benchmark per subcommand.</summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("usage: Benchmarks <gemm>");
-        return 2;
+        string command = args.Length > 0 ? args[0] : "";
+        string[] rest = args.Length > 0 ? args[1..] : [];
+        switch (command)
+        {
+            case "gemm":
+                return GemmBenchmark.Run(rest);
+            case "conv":
+                return ConvBenchmark.Run(rest);
+            case "bdn":
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: Benchmarks <gemm [--threads N] | conv [--threads N] | bdn [BenchmarkDotNet args]>");
+                return 2;
+        }
     }
 }
