@@ -57,7 +57,7 @@ public sealed class Augmenter(AugmentationOptions options)
             return channel;
         }
 
-        var outImage = Geometric(image.Data);
+        var outImage = Geometric((float[])image.Data.Clone()); // a copy, so support and query never share storage
         if (draw.Gamma is { } gamma) outImage = GammaTransform.Apply(outImage, gamma);
 
         var outMasks = new List<Slice2D<byte>>(masks.Count);

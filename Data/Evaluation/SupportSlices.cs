@@ -11,7 +11,9 @@ public static class SupportSlices
     {
         if (parts < 1) throw new ArgumentOutOfRangeException(nameof(parts), "at least one part");
         if (parts == 1) return [0.5];
-        return Enumerable.Range(0, parts).Select(i => 1.0 / (2 * parts) + i * (1.0 - 1.0 / parts) / (parts - 1)).ToArray();
+        // Same operation order as the reference (half + interval·i), so int(p·len) matches it bit for bit.
+        double half = 1.0 / (parts * 2), interval = (1.0 - 1.0 / parts) / (parts - 1);
+        return Enumerable.Range(0, parts).Select(i => half + interval * i).ToArray();
     }
 
     public static int[] Pick(IReadOnlyList<int> classSlices, int parts)

@@ -31,8 +31,8 @@ public static class PhantomGenerator
     [
         new(1, 0.33, 0.42, 0.55, 0.20, 0.22, 0.30, 160),
         new(4, 0.72, 0.40, 0.60, 0.10, 0.12, 0.22, 130),
-        new(2, 0.35, 0.70, 0.42, 0.07, 0.09, 0.18, 210),
-        new(3, 0.66, 0.70, 0.44, 0.07, 0.09, 0.18, 200),
+        new(2, 0.35, 0.70, 0.42, 0.07, 0.09, 0.18, 220),
+        new(3, 0.66, 0.70, 0.44, 0.07, 0.09, 0.18, 190),
     ];
 
     public static (Volume<float> Image, Volume<int> Label) Generate(PhantomOptions options, ulong seed, int pid)
