@@ -9,6 +9,7 @@ public static class Program
     {
         var root = new RootCommand("ilgpuseg: one-shot and few-shot medical image segmentation");
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(PseudolabelCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
