@@ -18,12 +18,13 @@ a (y rows, x columns) array. nibabel gives (x, y, z), so that is data[:, :, z].T
 
 Outputs (all integers little-endian):
   index.json            versions, parameters, per-slice hashes and counts, where each stored slice is, and
-                        np.argsort of a tie-heavy array (see `argsort_case`)
+                        np.argsort of a tie-heavy array (see `argsort_case`), the Gaussian kernel's bits
   felzenszwalb.i32.gz   gzip of the stored slices' int32 label arrays, concatenated, each row-major (y, x)
 """
 import gzip
 import hashlib
 import json
+import math
 import os
 
 import nibabel
@@ -86,6 +87,17 @@ def argsort_case():
     return {"n": n, "rule": "v[i] = ((i * 7919) % 23) // 2, NaN where i % 97 == 0", "argsort": np.argsort(values).tolist()}
 
 
+def gaussian_kernel_case():
+    """SciPy's sigma=1 kernel taps exp(-x^2/2) / sum, as IEEE bit patterns, twice: with NumPy's exp (on a CPU with
+    AVX-512 NumPy 1.24 uses its own, not correctly rounded for some taps) and with the C library's exp (Python's
+    math.exp, correctly rounded here). The C# filter uses the second; see GaussianFilter.cs."""
+    x = np.arange(-4, 5)
+    with_numpy = np.exp(-0.5 * x ** 2)
+    with_libm = np.array([math.exp(-0.5 * float(v * v)) for v in x])
+    bits = lambda k: [format(int(b), "016x") for b in (k / k.sum()).view(np.uint64)]
+    return {"numpy_exp": bits(with_numpy), "libm_exp": bits(with_libm)}
+
+
 def sha256(array, dtype):
     return hashlib.sha256(np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()).hexdigest()
 
@@ -137,6 +149,7 @@ def main():
         "slices": slices,
         "stored": stored,
         "argsort": argsort_case(),
+        "gaussian_kernel_sigma1": gaussian_kernel_case(),
     }
     with open(os.path.join(OUT, "index.json"), "w") as f:
         f.write(compact_json(index))

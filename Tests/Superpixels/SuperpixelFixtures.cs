@@ -31,6 +31,11 @@ public static class SuperpixelFixtures
 
     public static int[] ArgsortExpected => Index.Value.GetProperty("argsort").GetProperty("argsort").EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
+    /// <summary>SciPy's σ = 1 kernel built with the C library's exp ("libm_exp") or NumPy's ("numpy_exp").</summary>
+    public static double[] GaussianKernelSigma1(string exp) =>
+        Index.Value.GetProperty("gaussian_kernel_sigma1").GetProperty(exp).EnumerateArray()
+            .Select(e => BitConverter.Int64BitsToDouble(Convert.ToInt64(e.GetString(), 16))).ToArray();
+
     public static IReadOnlyList<StoredSlice> Stored()
     {
         using var gz = new GZipStream(File.OpenRead(Path.Combine(Dir, "felzenszwalb.i32.gz")), CompressionMode.Decompress);
