@@ -51,4 +51,21 @@ public static partial class F
         var kept = shape.Select((d, i) => reduced.Contains(i) ? 1 : d).ToArray();
         return g.Reshape(kept).Expand(shape);
     }
+
+    /// <summary>
+    /// L2 norm along an axis (torch.linalg.vector_norm). Its gradient x/‖x‖ is taken as 0 where the norm is 0,
+    /// as PyTorch does, so an all-zero vector (e.g. the prototype of an empty mask) does not poison training.
+    /// </summary>
+    public static Variable Norm(Variable x, int axis, bool keepDim = false)
+    {
+        int a = Shape.Axis("norm", axis, x.Rank);
+        var norm = Ops.Sqrt(Ops.Sum(Ops.Mul(x.Data, x.Data), [a], keepDim: true));
+        var y = keepDim ? norm : norm.Squeeze(a);
+        return Tape.Record("norm", y, [x], g =>
+        {
+            var zero = Ops.AddScalar(Ops.Neg(Ops.Unary(UnaryOp.Step, norm)), 1);
+            var direction = Ops.Div(x.Data, Ops.Add(norm, zero));
+            return [Ops.Mul(keepDim ? g : g.Unsqueeze(a), direction)];
+        });
+    }
 }

@@ -17,6 +17,9 @@ public sealed record ScanFolderOptions
 
     /// <summary>The superpixel file prefix; "MIDDLE" is the only mode SSL-ALPNet implements.</summary>
     public string SuperpixelMode { get; init; } = "MIDDLE";
+
+    /// <summary>Where the superpixel files are, when not beside the images (e.g. read-only shared data).</summary>
+    public string? SuperpixelDirectory { get; init; }
 }
 
 /// <summary>
@@ -72,7 +75,7 @@ public sealed class ScanFolder
         var (nx, ny, nz) = Dimensions(image);
         var zscored = ZScore.Normalize(image.GetData(), imagePath);
 
-        var superPath = Path.Combine(directory, $"superpix-{options.SuperpixelMode}_{pid}.nii.gz");
+        var superPath = Path.Combine(options.SuperpixelDirectory ?? directory, $"superpix-{options.SuperpixelMode}_{pid}.nii.gz");
         Volume<int>? superpixels = null;
         if (File.Exists(superPath))
         {

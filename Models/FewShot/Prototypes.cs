@@ -44,8 +44,7 @@ public static class Prototypes
     /// <summary>Rows divided by their L2 norm clamped below at 1e-4 (SSL-ALPNet's safe_norm).</summary>
     public static Variable Normalize(Variable x, int axis)
     {
-        var norm = F.Sqrt(F.Sum(F.Mul(x, x), [axis], keepDim: true));
-        return F.Div(x, F.Clamp(norm, NormFloor, double.MaxValue));
+        return F.Div(x, F.Clamp(F.Norm(x, axis, keepDim: true), NormFloor, double.MaxValue));
     }
 
     /// <summary>

@@ -51,7 +51,8 @@ public sealed class Sgd(IReadOnlyList<(string Name, Variable Parameter)> paramet
             var name = key.EndsWith(suffix, StringComparison.Ordinal) ? key[..^suffix.Length] : null;
             if (name == null || !known.TryGetValue(name, out var p) || !p.Shape.SequenceEqual(value.Shape))
                 throw new StateDictMismatchException($"optimizer state: '{key}' {value.ShapeString} matches no parameter");
-            _momentum[name] = value.To(p.DType);
+            var converted = value.DType == p.DType ? value : value.To(p.DType);
+            _momentum[name] = converted.To(p.Data.Accelerator);
         }
     }
 }

@@ -95,6 +95,17 @@ public class GradCheckTests
     }
 
     [Fact]
+    public void NormAndItsZeroVectorGradient()
+    {
+        Check(v => F.Norm(v[0], 1), Randn([3, 4], 25));
+        Check(v => F.Norm(v[0], 0, keepDim: true), TransposedRandn(3, 4, 26));
+        // An all-zero row: PyTorch's gradient there is 0, not NaN.
+        var x = Variable.Parameter(Tensor.Zeros([2, 3], DType.Float64));
+        F.Sum(F.Norm(x, 1)).Backward();
+        Assert.All(x.Grad!.ToArray<double>(), v => Assert.Equal(0.0, v));
+    }
+
+    [Fact]
     public void ReductionsOfViews()
     {
         Check(v => F.Sum(v[0]), TransposedRandn(4, 6, 22));

@@ -1,0 +1,51 @@
+using System.Globalization;
+using IlgpuSeg.Engine;
+
+namespace IlgpuSeg.Cli.Training;
+
+/// <summary>
+/// A training checkpoint in one safetensors file: model tensors under "model.", optimizer momentum under
+/// "optimizer.", and metadata holding the config, the next iteration, both generator counters and the
+/// skipped-episode count. Written to a temporary file and renamed, so a crash never leaves a half file.
+/// </summary>
+public sealed record Checkpoint(TrainConfig Config, int Iteration, ulong EpisodeCounter, ulong ModelCounter, int Skipped,
+    Dictionary<string, Tensor> Model, Dictionary<string, Tensor> Optimizer)
+{
+    public void Save(string path)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (k, v) in Model) tensors["model." + k] = v;
+        foreach (var (k, v) in Optimizer) tensors["optimizer." + k] = v;
+        SafeTensors.Write(path, tensors, new Dictionary<string, string>
+        {
+            ["format"] = "ilgpuseg-train-1",
+            ["config"] = Config.ToJson(),
+            ["iteration"] = Iteration.ToString(CultureInfo.InvariantCulture),
+            ["episode_counter"] = EpisodeCounter.ToString(CultureInfo.InvariantCulture),
+            ["model_counter"] = ModelCounter.ToString(CultureInfo.InvariantCulture),
+            ["skipped"] = Skipped.ToString(CultureInfo.InvariantCulture),
+        });
+    }
+
+    /// <summary>Reads a checkpoint; anything malformed is a <see cref="CheckpointFormatException"/> naming the file.</summary>
+    public static Checkpoint Load(string path)
+    {
+        var contents = SafeTensors.Read(path);
+        var meta = contents.Metadata;
+        string Get(string key) => meta.TryGetValue(key, out var v) ? v
+            : throw new CheckpointFormatException($"{path}: not an ilgpuseg training checkpoint (no '{key}' in its metadata)");
+        if (Get("format") != "ilgpuseg-train-1") throw new CheckpointFormatException($"{path}: unknown checkpoint format '{meta["format"]}'");
+        try
+        {
+            return new Checkpoint(TrainConfig.FromJson(Get("config")), int.Parse(Get("iteration"), CultureInfo.InvariantCulture),
+                ulong.Parse(Get("episode_counter"), CultureInfo.InvariantCulture), ulong.Parse(Get("model_counter"), CultureInfo.InvariantCulture),
+                int.Parse(Get("skipped"), CultureInfo.InvariantCulture),
+                contents.Tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["model.".Length..], kv => kv.Value),
+                contents.Tensors.Where(kv => kv.Key.StartsWith("optimizer.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["optimizer.".Length..], kv => kv.Value));
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or System.Text.Json.JsonException)
+        {
+            throw new CheckpointFormatException($"{path}: malformed checkpoint metadata: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using IlgpuSeg.Models;
+
+namespace IlgpuSeg.Cli.Training;
+
+/// <summary>Everything that defines a training run; stored in every checkpoint so a resume can check it.</summary>
+public sealed record TrainConfig
+{
+    public string Data { get; init; } = "";
+    public string? Superpixels { get; init; }
+    public string Head { get; init; } = "alp";
+    public int Setting { get; init; } = 2;
+    public int Fold { get; init; }
+    /// <summary>CHAOS label set: 0 tests the kidneys (2, 3), 1 tests liver and spleen (1, 4).</summary>
+    public int LabelSet { get; init; }
+    public int Iterations { get; init; } = 1000;
+    public int InputSize { get; init; } = 256;
+    public int[] Depth { get; init; } = [3, 4, 23, 3];
+    public double Width { get; init; } = 1.0;
+    public string FeatureHead { get; init; } = "reduce";
+    public ulong Seed { get; init; } = 1234;
+    public double LearningRate { get; init; } = 1e-3;
+    public double Momentum { get; init; } = 0.9;
+    public double WeightDecay { get; init; } = 5e-4;
+    public double Gamma { get; init; } = 0.95;
+    public int DecayEvery { get; init; } = 1000;
+    /// <summary>Episodes from ground-truth labels of the training classes instead of superpixels (the demo uses this).</summary>
+    public bool SupervisedEpisodes { get; init; }
+
+    [JsonIgnore]
+    public global::IlgpuSeg.Data.Dataset.Setting ProtocolSetting =>
+        Setting == 1 ? global::IlgpuSeg.Data.Dataset.Setting.One : global::IlgpuSeg.Data.Dataset.Setting.Two;
+
+    [JsonIgnore]
+    public FeatureHead EncoderHead => FeatureHead switch
+    {
+        "reduce" => Models.FeatureHead.Reduce,
+        "aspp" => Models.FeatureHead.Aspp,
+        _ => throw new ArgumentException($"unknown feature head '{FeatureHead}' (reduce or aspp)"),
+    };
+
+    [JsonIgnore]
+    public ResNetConfig ResNet => new(Depth, [false, true, true], Width);
+
+    public string ToJson() => JsonSerializer.Serialize(this);
+
+    public static TrainConfig FromJson(string json) => JsonSerializer.Deserialize<TrainConfig>(json) ?? throw new JsonException("empty config");
+
+    /// <summary>The fields that must agree between a checkpoint and a resumed run (paths may move).</summary>
+    public bool SameRunAs(TrainConfig other) =>
+        (this with { Data = "", Superpixels = null, Iterations = 0 }).ToJson() == (other with { Data = "", Superpixels = null, Iterations = 0 }).ToJson();
+}

@@ -1,0 +1,137 @@
+using System.Globalization;
+using IlgpuSeg.Autograd;
+using IlgpuSeg.Data.Dataset;
+using IlgpuSeg.Data.Episodes;
+using IlgpuSeg.Data.Evaluation;
+using IlgpuSeg.Engine;
+using IlgpuSeg.Models;
+
+namespace IlgpuSeg.Cli.Training;
+
+/// <summary>A NaN or infinite loss; the message names the iteration.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
+/// <summary>A resume checkpoint that belongs to another run.</summary>
+public sealed class ResumeMismatchException(string message) : Exception(message);
+
+/// <summary>What a training run did.</summary>
+public sealed record TrainResult(int Iterations, int Skipped, double MeanLastLoss, string CheckpointPath);
+
+/// <summary>
+/// Self-supervised episodic training (SSL-ALPNet): one episode per iteration, support and query in one
+/// batch-norm batch, SGD with step decay. Every random draw comes from two explicit generators (model: init
+/// and dropout; episodes: sampling and augmentation) whose counters go into each checkpoint, so a resumed
+/// run continues bit for bit.
+/// </summary>
+public static class Trainer
+{
+    public const string CheckpointName = "checkpoint.safetensors";
+    public const string MetricsName = "metrics.csv";
+
+    /// <summary>The two generators of a run, seeded apart.</summary>
+    public static (Generator Model, Generator Episodes) Generators(ulong seed) => (new Generator(seed), new Generator(seed ^ 0x9E3779B97F4A7C15UL));
+
+    public static AlpSegmenter BuildModel(TrainConfig config, Generator modelGenerator, Accelerator acc)
+    {
+        if (config.Head != "alp")
+            throw new ArgumentException($"head '{config.Head}' is not implemented yet; only 'alp' (the ALPNet baseline) trains in this build");
+        return new AlpSegmenter(new FewShotEncoder(config.ResNet, config.EncoderHead, modelGenerator, acc: acc), AlpConfig.Default);
+    }
+
+    public static TrainResult Run(TrainConfig config, string checkpointDir, int checkpointEvery, string? resumePath, int threads, TextWriter log, TextWriter progressOutput)
+    {
+        var acc = Context.Default.CreateCpuAccelerator(threads);
+        var checkpoint = resumePath == null ? null : Checkpoint.Load(resumePath);
+        if (checkpoint != null && !checkpoint.Config.SameRunAs(config))
+            throw new ResumeMismatchException($"{resumePath}: was written by a different configuration ({checkpoint.Config.ToJson()})");
+        var dataset = DatasetInfo.Chaos;
+        var fold = ProtocolFold.Create(dataset, PatientIds.InFolder(config.Data), config.Fold, config.LabelSet, config.ProtocolSetting);
+        var folder = ScanFolder.Load(config.Data, new ScanFolderOptions
+        {
+            Pids = fold.Fold.TrainPids,
+            RequireSuperpixels = !config.SupervisedEpisodes,
+            SuperpixelDirectory = config.Superpixels,
+        });
+        Func<Generator, Episode> nextEpisode = config.SupervisedEpisodes
+            ? new LabelEpisodeSampler(folder.Scans, new LabelSamplerOptions { Classes = dataset.LabelGroups[config.LabelSet].ToArray(), ExcludedClasses = fold.ExcludedClasses }).Next
+            : new SuperpixelEpisodeSampler(folder.Scans, folder.ClassMap, new SuperpixelSamplerOptions { ExcludedClasses = fold.ExcludedClasses }).Next;
+
+        var (modelGen, episodeGen) = Generators(config.Seed);
+        var model = BuildModel(config, modelGen, acc);
+        var parameters = model.NamedParameters().ToList();
+        var sgd = new Sgd(parameters, config.LearningRate, config.Momentum, config.WeightDecay);
+        var decay = new StepDecay(config.LearningRate, config.Gamma, config.DecayEvery);
+        int start = 0, skipped = 0;
+        if (checkpoint != null)
+        {
+            model.LoadStateDict(checkpoint.Model, strict: true);
+            sgd.LoadStateDict(checkpoint.Optimizer);
+            (modelGen.Counter, episodeGen.Counter, start, skipped) = (checkpoint.ModelCounter, checkpoint.EpisodeCounter, checkpoint.Iteration, checkpoint.Skipped);
+            log.WriteLine($"resuming from {resumePath} at iteration {start}");
+        }
+
+        Directory.CreateDirectory(checkpointDir);
+        var checkpointPath = Path.Combine(checkpointDir, CheckpointName);
+        using var metrics = OpenMetrics(Path.Combine(checkpointDir, MetricsName), start);
+        log.WriteLine($"training {config.Head} on {folder.Scans.Count} scans (fold {config.Fold}, setting {config.Setting}, test classes {string.Join(",", fold.TestClasses)}), "
+            + $"ResNet {string.Join("-", config.Depth)} width {config.Width}, input {config.InputSize}², {parameters.Sum(p => (long)p.Parameter.Data.Count)} parameters, {threads} threads");
+
+        var progress = new ProgressLine(start, config.Iterations, progressOutput);
+        var recent = new Queue<double>();
+        model.Train();
+        for (int it = start; it < config.Iterations; it++)
+        {
+            sgd.LearningRate = decay.At(it);
+            var episode = nextEpisode(episodeGen);
+            var supportImage = EpisodeTensors.Image(episode.SupportImage, config.InputSize, acc);
+            var queryImage = EpisodeTensors.Image(episode.QueryImage, config.InputSize, acc);
+            var supportMask = EpisodeTensors.Mask(episode.SupportMasks[0], config.InputSize, acc);
+            var queryMask = EpisodeTensors.Mask(episode.QueryMasks[0], config.InputSize, acc);
+            EpisodeLoss loss;
+            try
+            {
+                loss = model.Loss(supportImage, supportMask, EpisodeTensors.Label(supportMask), queryImage, EpisodeTensors.Label(queryMask));
+            }
+            catch (EmptyPrototypeSetException e)
+            {
+                // Counted and logged, never silently dropped: no update this iteration (as the reference skips the batch).
+                Tape.Clear();
+                skipped++;
+                metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},,,,{sgd.LearningRate:G6},{skipped},skipped: {e.Message} (pid {episode.Info.Pid} slice {episode.Info.Slice})"));
+                progress.Report(it, $"skipped {skipped}");
+                continue;
+            }
+            double total = loss.Total.Item();
+            if (!double.IsFinite(total))
+                throw new TrainingDivergedException($"loss is {total} at iteration {it + 1} (query {loss.Query}, align {loss.Align}); stopping. Last checkpoint: {checkpointPath}");
+            loss.Total.Backward();
+            sgd.Step();
+            sgd.ZeroGrad();
+            recent.Enqueue(total);
+            if (recent.Count > 50) recent.Dequeue();
+            metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},{total:G6},{loss.Query:G6},{loss.Align:G6},{sgd.LearningRate:G6},{skipped},"));
+            progress.Report(it, string.Create(CultureInfo.InvariantCulture, $"loss {total:F4} (query {loss.Query:F4}, align {loss.Align:F4}) skipped {skipped}"));
+            if ((it + 1) % checkpointEvery == 0 || it + 1 == config.Iterations)
+            {
+                metrics.Flush();
+                new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, skipped,
+                    model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), sgd.StateDict()).Save(checkpointPath);
+            }
+        }
+        if (skipped > 0) log.WriteLine($"{skipped} episode(s) skipped (no prototype could be built); see {MetricsName}");
+        return new TrainResult(config.Iterations, skipped, recent.Count == 0 ? double.NaN : recent.Average(), checkpointPath);
+    }
+
+    /// <summary>The metrics CSV, keeping rows before <paramref name="start"/> when resuming so no iteration appears twice.</summary>
+    private static StreamWriter OpenMetrics(string path, int start)
+    {
+        const string header = "iteration,loss,query_loss,align_loss,lr,skipped,note";
+        var kept = start > 0 && File.Exists(path)
+            ? File.ReadLines(path).Skip(1).Where(l => int.Parse(l.AsSpan(0, l.IndexOf(',')), CultureInfo.InvariantCulture) <= start).ToList()
+            : [];
+        var writer = new StreamWriter(path, append: false);
+        writer.WriteLine(header);
+        foreach (var line in kept) writer.WriteLine(line);
+        return writer;
+    }
+}

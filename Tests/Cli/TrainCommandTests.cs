@@ -1,0 +1,102 @@
+using IlgpuSeg.Cli.Commands;
+using IlgpuSeg.Cli.Training;
+using IlgpuSeg.Data.Phantoms;
+
+namespace IlgpuSeg.Tests.Cli;
+
+/// <summary>Training on a tiny configuration: same seed → same bits, and an interrupted run resumed equals the uninterrupted one.</summary>
+public class TrainCommandTests
+{
+    private static TrainConfig Tiny(string data, int iterations) => new()
+    {
+        Data = data, Iterations = iterations, InputSize = 32, Depth = [1, 1, 1, 1], Width = 1 / 16.0,
+        Seed = 11, SupervisedEpisodes = true, LearningRate = 1e-2,
+    };
+
+    private static string Phantoms(string root)
+    {
+        var dir = Path.Combine(root, "data");
+        PhantomGenerator.WriteFolder(dir, new PhantomOptions { Width = 32, Height = 32, Depth = 12 }, seed: 3, Enumerable.Range(1, 6).ToArray());
+        return dir;
+    }
+
+    private static byte[] Train(TrainConfig config, string checkpoints, string? resume = null, int threads = 2)
+    {
+        var result = Trainer.Run(config, checkpoints, 4, resume, threads, TextWriter.Null, TextWriter.Null);
+        return File.ReadAllBytes(result.CheckpointPath);
+    }
+
+    [Fact]
+    public void SameSeedGivesBitwiseIdenticalCheckpointsWhateverTheThreadCount()
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-train").FullName;
+        try
+        {
+            var data = Phantoms(root);
+            var a = Train(Tiny(data, 10), Path.Combine(root, "a"), threads: 2);
+            var b = Train(Tiny(data, 10), Path.Combine(root, "b"), threads: 1);
+            Assert.Equal(a, b);
+            var c = Train(Tiny(data, 10) with { Seed = 12 }, Path.Combine(root, "c"));
+            Assert.NotEqual(a, c);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public void ResumingAnInterruptedRunReproducesTheUninterruptedCheckpoint()
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-train").FullName;
+        try
+        {
+            var data = Phantoms(root);
+            var straight = Train(Tiny(data, 12), Path.Combine(root, "straight"));
+            // "Killed" after 8 iterations: its last checkpoint is at 8 (written every 4).
+            Train(Tiny(data, 8), Path.Combine(root, "killed"));
+            var checkpoint = Path.Combine(root, "killed", Trainer.CheckpointName);
+            var resumed = Train(Tiny(data, 12), Path.Combine(root, "killed"), resume: checkpoint);
+            Assert.Equal(straight, resumed);
+            var rows = File.ReadAllLines(Path.Combine(root, "killed", Trainer.MetricsName)).Skip(1).Select(l => l.Split(',')[0]).ToArray();
+            Assert.Equal(Enumerable.Range(1, 12).Select(i => i.ToString()), rows);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    private static (int Code, string Err) Cli(params string[] args)
+    {
+        var err = new StringWriter();
+        var command = TrainCommand.Create();
+        var root = new System.CommandLine.RootCommand { command };
+        var parse = root.Parse(["train", .. args]);
+        int code = parse.Invoke(new System.CommandLine.InvocationConfiguration { Output = TextWriter.Null, Error = err });
+        return (code, err.ToString());
+    }
+
+    [Fact]
+    public void WrongArgumentsGiveOneClearLineAndNonZeroExit()
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-train").FullName;
+        try
+        {
+            var (code, err) = Cli("--data", Path.Combine(root, "missing"));
+            Assert.Equal(1, code);
+            Assert.Contains("does not exist", err);
+
+            var data = Phantoms(root);
+            (code, err) = Cli("--data", data, "--head", "unet");
+            Assert.Equal(1, code);
+            Assert.Contains("unknown head 'unet'", err);
+
+            (code, err) = Cli("--data", data, "--test-classes", "2,7");
+            Assert.Equal(1, code);
+            Assert.Contains("class 7 does not exist", err);
+
+            var corrupt = Path.Combine(root, "corrupt.safetensors");
+            File.WriteAllBytes(corrupt, [1, 2, 3]);
+            (code, err) = Cli("--data", data, "--resume", corrupt, "--checkpoints", Path.Combine(root, "ck"));
+            Assert.Equal(1, code);
+            Assert.Contains(corrupt, err);
+            Assert.Single(err.Trim().Split('\n'));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+}
