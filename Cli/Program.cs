@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(EncodeCommand.Create());
         root.Subcommands.Add(PseudolabelCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

@@ -117,7 +117,7 @@ public static class TrainCommand
         var acc = Context.Default.CreateCpuAccelerator(threads);
         var model = Trainer.BuildModel(config, new Generator(0), acc);
         model.LoadStateDict(Checkpoint.Load(result.CheckpointPath).Model);
-        var evaluation = FoldEvaluation.Run(model, config, dir, 0, acc);
+        var (_, _, evaluation) = FoldEvaluation.Run(model, config, dir, 0, acc);
         output.WriteLine("Dice on the unseen classes (fold 0, trained on liver and spleen episodes only):");
         output.Write(FoldEvaluation.Markdown(evaluation));
         return 0;

@@ -3,6 +3,7 @@ using System.Text;
 using IlgpuSeg.Autograd;
 using IlgpuSeg.Data.Dataset;
 using IlgpuSeg.Data.Evaluation;
+using IlgpuSeg.Data.Png;
 using IlgpuSeg.Engine;
 using IlgpuSeg.Models;
 
@@ -11,23 +12,61 @@ namespace IlgpuSeg.Cli.Training;
 /// <summary>Runs the evaluation protocol (PROTOCOL §6) of a fold with a trained segmenter and writes its tables.</summary>
 public static class FoldEvaluation
 {
-    public static EvaluationResult Run(AlpSegmenter model, TrainConfig config, string dataDir, int fold, Accelerator acc)
+    /// <summary>Foreground probability of a query slice, 1-shot from a support slice and its mask (eval mode, no tape).</summary>
+    public static Slice2D<float> PredictSlice(AlpSegmenter model, int inputSize, Accelerator acc, Slice2D<float> supportImage, Slice2D<byte> supportMask, Slice2D<float> queryImage)
+    {
+        using var _ = Tape.NoGrad();
+        var logits = model.Predict(EpisodeTensors.Image(supportImage, inputSize, acc), EpisodeTensors.Mask(supportMask, inputSize, acc),
+            EpisodeTensors.Image(queryImage, inputSize, acc)).Data;
+        var fg = Ops.Softmax(logits, 1).Narrow(1, 1, 1).Contiguous();
+        if (queryImage.Height != inputSize || queryImage.Width != inputSize)
+            fg = Ops.ResizeBilinear(fg, queryImage.Height, queryImage.Width, alignCorners: false);
+        return new Slice2D<float>(queryImage.Height, queryImage.Width, fg.ToArray<float>());
+    }
+
+    /// <summary>The protocol's fold, its scans, and the evaluation of <paramref name="model"/> on it.</summary>
+    public static (ProtocolFold Protocol, ScanFolder Folder, EvaluationResult Result) Run(AlpSegmenter model, TrainConfig config, string dataDir, int fold, Accelerator acc)
     {
         var protocol = ProtocolFold.Create(DatasetInfo.Chaos, PatientIds.InFolder(dataDir), fold, config.LabelSet, config.ProtocolSetting);
         var folder = ScanFolder.Load(dataDir, new ScanFolderOptions { Pids = protocol.Fold.QueryPids.Concat(protocol.Fold.SupportPids).ToArray() });
         model.Eval();
-        Slice2D<float> Predict(Slice2D<float> supportImage, Slice2D<byte> supportMask, Slice2D<float> queryImage)
-        {
-            using var _ = Tape.NoGrad();
-            var logits = model.Predict(EpisodeTensors.Image(supportImage, config.InputSize, acc), EpisodeTensors.Mask(supportMask, config.InputSize, acc),
-                EpisodeTensors.Image(queryImage, config.InputSize, acc)).Data;
-            var fg = Ops.Softmax(logits, 1).Narrow(1, 1, 1);
-            if (queryImage.Height != config.InputSize || queryImage.Width != config.InputSize)
-                fg = Ops.ResizeBilinear(fg.Contiguous(), queryImage.Height, queryImage.Width, alignCorners: false);
-            return new Slice2D<float>(queryImage.Height, queryImage.Width, fg.Contiguous().ToArray<float>());
-        }
-        return FewShotEvaluator.Evaluate(folder.Get(protocol.Fold.SupportPids[0]), protocol.Fold.QueryPids.Select(folder.Get).ToArray(), protocol.TestClasses, Predict);
+        var result = FewShotEvaluator.Evaluate(folder.Get(protocol.Fold.SupportPids[0]), protocol.Fold.QueryPids.Select(folder.Get).ToArray(), protocol.TestClasses,
+            (s, m, q) => PredictSlice(model, config.InputSize, acc, s, m, q));
+        return (protocol, folder, result);
     }
+
+    /// <summary>
+    /// One overlay PNG per query scan and class: the middle ground-truth slice, predicted 1-shot from the support
+    /// scan's middle labelled slice (red: prediction, green: ground-truth outline), plus the support slice itself.
+    /// </summary>
+    public static void WriteOverlays(AlpSegmenter model, TrainConfig config, ProtocolFold protocol, ScanFolder folder, string outDir, Accelerator acc)
+    {
+        var support = folder.Get(protocol.Fold.SupportPids[0]);
+        foreach (var c in protocol.TestClasses)
+        {
+            var name = DatasetInfo.Chaos.NameOf(c);
+            var supportSlices = support.SlicesWith(c);
+            int sz = supportSlices[supportSlices.Length / 2];
+            var supportImage = support.Image.Slice(sz);
+            var supportMask = Binary(support.Label.Slice(sz), c);
+            Write(Path.Combine(outDir, $"support_{support.Pid}_{name}_z{sz}.png"), supportImage, null, supportMask);
+            foreach (var pid in protocol.Fold.QueryPids)
+            {
+                var query = folder.Get(pid);
+                var slices = query.SlicesWith(c);
+                int qz = slices[slices.Length / 2];
+                var probability = PredictSlice(model, config.InputSize, acc, supportImage, supportMask, query.Image.Slice(qz));
+                var prediction = new Slice2D<byte>(probability.Height, probability.Width, Array.ConvertAll(probability.Data, p => p > 0.5f ? (byte)1 : (byte)0));
+                Write(Path.Combine(outDir, $"query_{pid}_{name}_z{qz}.png"), query.Image.Slice(qz), prediction, Binary(query.Label.Slice(qz), c));
+            }
+        }
+    }
+
+    private static Slice2D<byte> Binary(Slice2D<int> label, int c) =>
+        new(label.Height, label.Width, Array.ConvertAll(label.Data, v => v == c ? (byte)1 : (byte)0));
+
+    private static void Write(string path, Slice2D<float> image, Slice2D<byte>? prediction, Slice2D<byte>? truth) =>
+        PngWriter.WriteRgb(path, image.Width, image.Height, Overlay.Render(image, prediction, truth));
 
     /// <summary>Per-scan rows as CSV: pid, class, dice, precision, recall, scored z-range.</summary>
     public static string Csv(EvaluationResult result)

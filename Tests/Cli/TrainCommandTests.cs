@@ -100,3 +100,33 @@ public class TrainCommandTests
         finally { Directory.Delete(root, true); }
     }
 }
+
+public class EvalCommandTests
+{
+    [Fact]
+    public void EvalWritesPerScanCsvMarkdownAndOverlays()
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-eval").FullName;
+        try
+        {
+            var data = Path.Combine(root, "data");
+            PhantomGenerator.WriteFolder(data, new PhantomOptions { Width = 32, Height = 32, Depth = 12 }, seed: 3, Enumerable.Range(1, 6).ToArray());
+            var config = new TrainConfig { Data = data, Iterations = 4, InputSize = 32, Depth = [1, 1, 1, 1], Width = 1 / 16.0, SupervisedEpisodes = true };
+            var checkpoint = Trainer.Run(config, Path.Combine(root, "ck"), 4, null, 2, TextWriter.Null, TextWriter.Null).CheckpointPath;
+            var outDir = Path.Combine(root, "eval");
+            var rootCommand = new System.CommandLine.RootCommand { EvalCommand.Create() };
+            var stdout = new StringWriter();
+            int code = rootCommand.Parse(["eval", "--checkpoint", checkpoint, "--out", outDir]).Invoke(new System.CommandLine.InvocationConfiguration { Output = stdout, Error = stdout });
+            Assert.True(code == 0, stdout.ToString());
+            // Fold 0 of 6 phantoms: queries 1-4, support 5; test classes RK and LK → 8 scored rows.
+            var rows = File.ReadAllLines(Path.Combine(outDir, "dice.csv"));
+            Assert.Equal(9, rows.Length);
+            Assert.All(rows.Skip(1), r => Assert.InRange(double.Parse(r.Split(',')[3], System.Globalization.CultureInfo.InvariantCulture), 0, 1));
+            Assert.Contains("| mean |", File.ReadAllText(Path.Combine(outDir, "dice.md")));
+            var pngs = Directory.GetFiles(outDir, "*.png");
+            Assert.Equal(2 + 8, pngs.Length);
+            Assert.All(pngs, p => Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, File.ReadAllBytes(p)[..4]));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using IlgpuSeg.Cli.Training;
+using IlgpuSeg.Data;
+using IlgpuSeg.Engine;
+using IlgpuSeg.Models;
+
+namespace IlgpuSeg.Cli.Commands;
+
+/// <summary>
+/// <c>ilgpuseg eval --checkpoint C [--data D] [--fold F] --out DIR</c>: the evaluation protocol on a fold with a
+/// trained checkpoint; writes dice.csv (per scan), dice.md (per class and mean) and overlay PNGs.
+/// </summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "A training checkpoint (checkpoint.safetensors)", Required = true };
+        var data = new Option<string?>("--data") { Description = "Data folder (default: the one the checkpoint was trained on)" };
+        var fold = new Option<int?>("--fold") { Description = "Fold (default: the training fold)" };
+        var output = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "eval" };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var command = new Command("eval", "Evaluate a checkpoint with the few-shot protocol (support slices, query chunks, 3D Dice per scan)")
+            { checkpoint, data, fold, output, threads };
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            try
+            {
+                var ck = Checkpoint.Load(parse.GetValue(checkpoint)!);
+                var acc = Context.Default.CreateCpuAccelerator(parse.GetValue(threads));
+                var model = Trainer.BuildModel(ck.Config, new Generator(0), acc);
+                model.LoadStateDict(ck.Model, strict: true);
+                var dataDir = parse.GetValue(data) ?? ck.Config.Data;
+                if (!Directory.Exists(dataDir)) throw new ArgumentException($"--data: folder '{dataDir}' does not exist");
+                var outDir = parse.GetValue(output)!;
+                Directory.CreateDirectory(outDir);
+                var (protocol, folder, result) = FoldEvaluation.Run(model, ck.Config, dataDir, parse.GetValue(fold) ?? ck.Config.Fold, acc);
+                File.WriteAllText(Path.Combine(outDir, "dice.csv"), FoldEvaluation.Csv(result));
+                var table = FoldEvaluation.Markdown(result);
+                File.WriteAllText(Path.Combine(outDir, "dice.md"), table);
+                FoldEvaluation.WriteOverlays(model, ck.Config, protocol, folder, outDir, acc);
+                stdout.WriteLine($"fold {protocol.Fold.Index}: support {string.Join(",", protocol.Fold.SupportPids)}, queries {string.Join(",", protocol.Fold.QueryPids)}, "
+                    + $"{ck.Config.Head} after {ck.Iteration} iterations");
+                stdout.Write(table);
+                stdout.WriteLine($"wrote {outDir}/dice.csv, dice.md and overlay PNGs");
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or DataFormatException or CheckpointFormatException or StateDictMismatchException or IOException)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+}
