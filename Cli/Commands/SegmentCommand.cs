@@ -1,0 +1,81 @@
+using System.CommandLine;
+using IlgpuSeg.Cli.Training;
+using IlgpuSeg.Data;
+using IlgpuSeg.Data.Dataset;
+using IlgpuSeg.Engine;
+using IlgpuSeg.Models;
+
+namespace IlgpuSeg.Cli.Commands;
+
+/// <summary>
+/// <c>ilgpuseg segment --weights W --support-image I --support-mask M --query Q --out OUT.nii.gz</c>: segments every
+/// axial slice of a new volume 1-shot from one labelled support slice (by default the middle slice of the
+/// support mask) and writes a 0/1 label volume on the query's grid.
+/// </summary>
+public static class SegmentCommand
+{
+    public static Command Create()
+    {
+        var weights = new Option<string>("--weights") { Description = "A training checkpoint", Required = true };
+        var supportImage = new Option<string>("--support-image") { Required = true };
+        var supportMask = new Option<string>("--support-mask") { Description = "Support label volume; voxels > 0 (or == --class) are foreground", Required = true };
+        var query = new Option<string>("--query") { Required = true };
+        var output = new Option<string>("--out") { Required = true };
+        var slice = new Option<int?>("--support-slice") { Description = "Support slice index (default: the middle labelled slice)" };
+        var labelClass = new Option<int?>("--class") { Description = "Use only this label value of the support mask" };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var command = new Command("segment", "Segment a new volume from one labelled support slice")
+            { weights, supportImage, supportMask, query, output, slice, labelClass, threads };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                var ck = Checkpoint.Load(parse.GetValue(weights)!);
+                var acc = Context.Default.CreateCpuAccelerator(parse.GetValue(threads));
+                var model = Trainer.BuildModel(ck.Config, new Generator(0), acc);
+                model.LoadStateDict(ck.Model, strict: true);
+                model.Eval();
+                var (image, mask) = Nifti.ReadPair(parse.GetValue(supportImage)!, parse.GetValue(supportMask)!);
+                var support = ToVolume(image);
+                int? only = parse.GetValue(labelClass);
+                var maskValues = mask.GetData();
+                var fg = new Volume<byte>(support.Width, support.Height, support.Depth,
+                    Array.ConvertAll(maskValues, v => (only == null ? v > 0 : v == only) ? (byte)1 : (byte)0));
+                var labelled = Enumerable.Range(0, fg.Depth).Where(z => fg.Slice(z).Data.Any(v => v != 0)).ToArray();
+                if (labelled.Length == 0) throw new DataFormatException(mask.Source, "the support mask has no foreground voxel");
+                int z0 = parse.GetValue(slice) ?? labelled[labelled.Length / 2];
+                if (!labelled.Contains(z0)) throw new ArgumentException($"--support-slice {z0}: that slice of {mask.Source} has no foreground");
+
+                var queryImage = Nifti.Read(parse.GetValue(query)!);
+                var queryVolume = ToVolume(queryImage);
+                var labels = new double[queryVolume.Data.Length];
+                for (int z = 0; z < queryVolume.Depth; z++)
+                {
+                    var p = FoldEvaluation.PredictSlice(model, ck.Config.InputSize, acc, support.Slice(z0), fg.Slice(z0), queryVolume.Slice(z));
+                    for (int i = 0; i < p.Data.Length; i++) labels[z * queryVolume.SliceLength + i] = p.Data[i] > 0.5f ? 1 : 0;
+                }
+                var outPath = parse.GetValue(output)!;
+                var temp = outPath + ".tmp" + (outPath.EndsWith(".gz", StringComparison.Ordinal) ? ".nii.gz" : ".nii");
+                Nifti.Write(temp, queryImage.WithData(NiftiDataType.UInt8, labels));
+                File.Move(temp, outPath, overwrite: true);
+                parse.InvocationConfiguration.Output.WriteLine($"support slice {z0}; {labels.Count(v => v > 0)} foreground voxels in {queryVolume.Depth} slices; wrote {outPath}");
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or DataFormatException or CheckpointFormatException or StateDictMismatchException or IOException)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>A z-scored 3D volume (slices as the training loader sees them).</summary>
+    private static Volume<float> ToVolume(NiftiImage image)
+    {
+        var shape = image.Shape;
+        if (shape.Length < 3 || shape.Skip(3).Any(n => n != 1))
+            throw new DataFormatException(image.Source, $"expected a 3D volume, got shape {string.Join("x", shape)}");
+        return new Volume<float>(shape[0], shape[1], shape[2], ZScore.Normalize(image.GetData(), image.Source));
+    }
+}
