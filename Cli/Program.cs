@@ -12,6 +12,8 @@ public static class Program
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(EncodeCommand.Create());
+        root.Subcommands.Add(DeviceCommands.CreateDevices());
+        root.Subcommands.Add(DeviceCommands.CreateSelfTest());
         return root.Parse(args).Invoke();
     }
 }
