@@ -16,7 +16,8 @@ public sealed unsafe class OpenCLAccelerator : DeviceAccelerator
     private readonly Dictionary<(DType, string), nint> _kernels = new();
     private readonly object _launchLock = new();
 
-    internal OpenCLAccelerator(Context context, nint platform, nint device)
+    /// <param name="tuning">Overrides the per-device choice; tests run the GPU tiling on PoCL with it.</param>
+    internal OpenCLAccelerator(Context context, nint platform, nint device, DeviceTuning? tuning = null)
         : base(context, AcceleratorType.OpenCL, DeviceString(device, DeviceName))
     {
         _device = device;
@@ -25,7 +26,7 @@ public sealed unsafe class OpenCLAccelerator : DeviceAccelerator
         MemorySize = (long)DeviceULong(device, DeviceGlobalMemSize);
         SupportsFloat64 = DeviceULong(device, DeviceDoubleFpConfig) != 0;
         IsCpu = (DeviceULong(device, DeviceType) & DeviceTypeCpu) != 0;
-        Tuning = IsCpu ? DeviceTuning.Cpu : DeviceTuning.Gpu;
+        Tuning = tuning ?? (IsCpu ? DeviceTuning.Cpu : DeviceTuning.Gpu);
         int error;
         nint d = device;
         _context = clCreateContext(null, 1, &d, 0, 0, &error);
