@@ -4,7 +4,13 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("usage: Benchmarks <gemm>");
-        return 2;
+        switch (args.FirstOrDefault())
+        {
+            case "device":
+                return DeviceBenchmark.Run(args[1..]);
+            default:
+                Console.Error.WriteLine("usage: Benchmarks <gemm|device>");
+                return 2;
+        }
     }
 }
