@@ -15,11 +15,13 @@ public static class Program
                 return GemmBenchmark.Run(rest);
             case "conv":
                 return ConvBenchmark.Run(rest);
+            case "device":
+                return DeviceBenchmark.Run(rest);
             case "bdn":
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: Benchmarks <gemm [--threads N] | conv [--threads N] | bdn [BenchmarkDotNet args]>");
+                Console.Error.WriteLine("usage: Benchmarks <gemm [--threads N] | conv [--threads N] | device | bdn [BenchmarkDotNet args]>");
                 return 2;
         }
     }
