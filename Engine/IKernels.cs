@@ -139,6 +139,15 @@ public interface IKernels
 
     /// <summary>The backward of <see cref="ResizeBilinear"/>; dx is fresh and zeroed.</summary>
     void ResizeBilinearBackward(Tensor dy, Tensor dx, bool alignCorners);
+
+    /// <summary>
+    /// One DDPM reverse step (METHODS §3) on contiguous pt, epsHat, z (z may be null: no noise) and y, all of one
+    /// shape: p̂0 = (pt − √(1−ᾱ_t)·ε̂)/√ᾱ_t, y = c0·p̂0 + c1·pt + σ·z.
+    /// </summary>
+    void DiffusionReverseStep(Tensor pt, Tensor epsHat, Tensor? z, Tensor y, DiffusionStep step);
+
+    /// <summary>The backward of <see cref="DiffusionReverseStep"/>: dpt and dEpsHat (fresh, contiguous) from contiguous dy.</summary>
+    void DiffusionReverseStepBackward(Tensor dy, Tensor dpt, Tensor dEpsHat, DiffusionStep step);
 }
 
 /// <summary>Square-or-not 2D convolution geometry; output size as in PyTorch.</summary>

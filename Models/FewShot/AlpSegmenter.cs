@@ -3,8 +3,11 @@ using IlgpuSeg.Engine;
 
 namespace IlgpuSeg.Models;
 
-/// <summary>The loss terms of one episode, for logging.</summary>
-public sealed record EpisodeLoss(Variable Total, double Query, double Align);
+/// <summary>The loss terms of one episode, for logging. <see cref="Diff"/> is DPL's unweighted L_diff (null for other heads).</summary>
+public sealed record EpisodeLoss(Variable Total, double Query, double Align)
+{
+    public double? Diff { get; init; }
+}
 
 /// <summary>
 /// The SSL-ALPNet baseline: encoder + ALP head. Support and query go through the encoder in one batch (so

@@ -8,6 +8,12 @@ public sealed class ReLU : Layer
     public override Variable Forward(Variable x) => F.Relu(x);
 }
 
+/// <summary>torch.nn.SiLU (x·σ(x)).</summary>
+public sealed class SiLU : Layer
+{
+    public override Variable Forward(Variable x) => F.Silu(x);
+}
+
 /// <summary>torch.nn.Dropout with an explicit generator; identity in eval mode.</summary>
 public sealed class Dropout(double p, IlgpuSeg.Engine.Generator generator) : Layer
 {

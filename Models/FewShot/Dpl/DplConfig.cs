@@ -1,0 +1,44 @@
+namespace IlgpuSeg.Models;
+
+/// <summary>Which prototypes DPL enhances (METHODS §3).</summary>
+public enum DplTarget
+{
+    /// <summary>Every prototype vector the head builds: local and global, fg and bg (default).</summary>
+    All,
+    /// <summary>Only masked-average prototypes, the paper's p0. The ALPNet head has one: the fg global prototype.</summary>
+    Global,
+}
+
+/// <summary>How the DPL segmenter's alignment loss is formed.</summary>
+public enum DplAlignment
+{
+    /// <summary>METHODS eq. 15: mean over classes of ‖P_k^{support,enh} − P_k^{query,enh}‖² (default).</summary>
+    Prototype,
+    /// <summary>PANet's: segment the support with prototypes from the query's own prediction.</summary>
+    Panet,
+}
+
+/// <summary>
+/// DPL's constants with METHODS §3's defaults: T steps of a clipped cosine schedule with offset s, inference start
+/// step t* with K averaged variants, embedding and hidden widths, the loss weight β, the condition scale of
+/// α_t = scale·(1 − t/T), the initial fusion weights w_f, w_d, and the seed of inference noise.
+/// </summary>
+public sealed record DplConfig(
+    int Steps = 20,
+    double CosineOffset = 0.008,
+    double BetaMin = 0.001,
+    double BetaMax = 0.1,
+    int InferenceStart = 10,
+    int Variants = 4,
+    int EmbeddingDim = 128,
+    int Hidden = 512,
+    double LossWeight = 0.02,
+    double ConditionScale = 0.1,
+    double FusionWeight = 0.8,
+    double DiffusionWeight = 0.2,
+    DplTarget Target = DplTarget.All,
+    DplAlignment Alignment = DplAlignment.Prototype,
+    ulong InferenceSeed = 0)
+{
+    public static DplConfig Default => new();
+}
