@@ -305,6 +305,24 @@ internal sealed class DeviceKernels(DeviceAccelerator device) : IKernels
         Launch1D(x.DType, "bn_backward_dx", x.Count, args.Tensor(dweight).Tensor(dbias).Tensor(dx));
     }
 
+    // ---- the fused DPL reverse step (contiguous [n, D]) ----
+
+    public void DiffusionReverseStep(Tensor pt, Tensor epsHat, Tensor? z, Tensor y, DiffusionStep step)
+    {
+        CheckDevice(pt, epsHat, z, y);
+        var args = new KernelArgs().Int(y.Count).Tensor(pt).Tensor(epsHat);
+        args = z == null ? args.Bool(false).Buffer(pt.Buffer).Int(0) : args.Bool(true).Tensor(z);
+        Launch1D(y.DType, "diffusion_step", y.Count, args.Tensor(y).Real(y.DType, step.SqrtOneMinusAlphaBar).Real(y.DType, 1 / step.SqrtAlphaBar)
+            .Real(y.DType, step.C0).Real(y.DType, step.C1).Real(y.DType, step.Sigma));
+    }
+
+    public void DiffusionReverseStepBackward(Tensor dy, Tensor dpt, Tensor dEpsHat, DiffusionStep step)
+    {
+        CheckDevice(dy, dpt, dEpsHat);
+        Launch1D(dy.DType, "diffusion_step_backward", dy.Count, new KernelArgs().Int(dy.Count).Tensor(dy).Tensor(dpt).Tensor(dEpsHat)
+            .Real(dy.DType, step.DPt).Real(dy.DType, step.DEpsHat));
+    }
+
     // ---- pooling over planes [P, H, W] ----
 
     /// <summary>Mirror of <c>pool_t</c> in pooling.cl.</summary>

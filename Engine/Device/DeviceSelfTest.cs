@@ -331,6 +331,26 @@ public static class DeviceSelfTest
             }
         }
 
+        // ---- the fused DPL reverse step ----
+        var step = new DiffusionStep(0.8, 0.6, 0.7, 0.25, 0.1);
+        foreach (bool noise in new[] { true, false })
+            yield return new("DiffusionReverseStep", "[5, 33]" + (noise ? " with z" : " last step"), (acc, dt) =>
+            {
+                var pt = In(acc, dt, [5, 33], 120);
+                var eps = In(acc, dt, [5, 33], 121);
+                var z = noise ? In(acc, dt, [5, 33], 122) : null;
+                var y = pt.NewEmpty(5, 33);
+                acc.Kernels.DiffusionReverseStep(pt, eps, z, y, step);
+                return [Out(y)];
+            });
+        yield return new("DiffusionReverseStepBackward", "[5, 33]", (acc, dt) =>
+        {
+            var dy = In(acc, dt, [5, 33], 123);
+            var (dpt, deps) = (dy.NewEmpty(5, 33), dy.NewEmpty(5, 33));
+            acc.Kernels.DiffusionReverseStepBackward(dy, dpt, deps, step);
+            return [Out(dpt), Out(deps)];
+        });
+
         // ---- pooling and resize over planes ----
         foreach (var (h, w, g) in new[] { (9, 11, new Pool2dGeometry(3, 2, 1)), (8, 8, new Pool2dGeometry(2, 2, 0)), (7, 5, new Pool2dGeometry(3, 1, 1)) })
         {
