@@ -3,8 +3,11 @@ using IlgpuSeg.Engine;
 
 namespace IlgpuSeg.Models;
 
-/// <summary>The loss terms of one episode, for logging.</summary>
-public sealed record EpisodeLoss(Variable Total, double Query, double Align);
+/// <summary>The loss terms of one episode, for logging. Calib is JAPC's calibration term (0 for heads without one).</summary>
+public sealed record EpisodeLoss(Variable Total, double Query, double Align)
+{
+    public double Calib { get; init; }
+}
 
 /// <summary>
 /// The SSL-ALPNet baseline: encoder + ALP head. Support and query go through the encoder in one batch (so
