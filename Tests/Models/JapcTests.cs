@@ -129,6 +129,21 @@ public class JapcTests
         Tape.Clear();
     }
 
+    [Fact]
+    public void AttentionFormMixesRatersAndChangesPredictions()
+    {
+        // Unlike the public code's sigmoid gate (cancelled by the cosine), P̃ = A V moves the prototypes'
+        // directions, so rater predictions differ from the baseline's.
+        var model = TinySegmenter(JapcForm.Attention);
+        model.Eval();
+        var (support, masks, query, _) = TinyEpisode();
+        var japc = model.Predict(support, masks, query);
+        var baseline = model.Baseline.Predict(support, masks[0], query).Data.ToArray<float>();
+        var calibrated = japc[0].Data.ToArray<float>();
+        Assert.True(baseline.Zip(calibrated).Max(p => Math.Abs(p.First - p.Second)) > 1e-3);
+        Tape.Clear();
+    }
+
     [Theory]
     [InlineData(JapcForm.Attention)]
     [InlineData(JapcForm.GatedResidual)]
