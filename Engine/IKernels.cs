@@ -148,6 +148,18 @@ public interface IKernels
 
     /// <summary>The backward of <see cref="DiffusionReverseStep"/>: dpt and dEpsHat (fresh, contiguous) from contiguous dy.</summary>
     void DiffusionReverseStepBackward(Tensor dy, Tensor dpt, Tensor dEpsHat, DiffusionStep step);
+
+    /// <summary>
+    /// Scaled dot-product attention for contiguous q [B, n, d], k [B, m, d], v [B, m, dv]: a = softmax_rows(q kᵀ · scale)
+    /// into a [B, n, m] (kept for the backward) and y = a v into y [B, n, dv].
+    /// </summary>
+    void Attention(Tensor q, Tensor k, Tensor v, double scale, Tensor a, Tensor y);
+
+    /// <summary>
+    /// The backward of <see cref="Attention"/> from its contiguous inputs, weights a and output gradient dy [B, n, dv]:
+    /// dv = aᵀ dy; ds = a ⊙ (dy vᵀ − rowsum(a ⊙ dy vᵀ)); dq = scale · ds k; dk = scale · dsᵀ q. Outputs are fresh.
+    /// </summary>
+    void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor a, Tensor dy, double scale, Tensor dq, Tensor dk, Tensor dv);
 }
 
 /// <summary>Square-or-not 2D convolution geometry; output size as in PyTorch.</summary>

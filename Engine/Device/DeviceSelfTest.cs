@@ -351,6 +351,25 @@ public static class DeviceSelfTest
             return [Out(dpt), Out(deps)];
         });
 
+        // ---- attention ----
+        yield return new("Attention", "[2, 7, 5] × [2, 9, 5] × [2, 9, 4]", (acc, dt) =>
+        {
+            var (q, k, v) = (In(acc, dt, [2, 7, 5], 130), In(acc, dt, [2, 9, 5], 131), In(acc, dt, [2, 9, 4], 132));
+            var (a, y) = (q.NewEmpty(2, 7, 9), q.NewEmpty(2, 7, 4));
+            acc.Kernels.Attention(q, k, v, 0.45, a, y);
+            return [Out(a), Out(y)];
+        });
+        yield return new("AttentionBackward", "[2, 7, 5] × [2, 9, 5] × [2, 9, 4]", (acc, dt) =>
+        {
+            var (q, k, v) = (In(acc, dt, [2, 7, 5], 133), In(acc, dt, [2, 9, 5], 134), In(acc, dt, [2, 9, 4], 135));
+            var (a, y) = (q.NewEmpty(2, 7, 9), q.NewEmpty(2, 7, 4));
+            acc.Kernels.Attention(q, k, v, 0.45, a, y);
+            var dy = In(acc, dt, [2, 7, 4], 136);
+            var (dq, dk, dv) = (q.NewEmpty(2, 7, 5), q.NewEmpty(2, 9, 5), q.NewEmpty(2, 9, 4));
+            acc.Kernels.AttentionBackward(q, k, v, a, dy, 0.45, dq, dk, dv);
+            return [Out(dq), Out(dk), Out(dv)];
+        });
+
         // ---- pooling and resize over planes ----
         foreach (var (h, w, g) in new[] { (9, 11, new Pool2dGeometry(3, 2, 1)), (8, 8, new Pool2dGeometry(2, 2, 0)), (7, 5, new Pool2dGeometry(3, 1, 1)) })
         {

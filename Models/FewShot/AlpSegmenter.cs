@@ -3,10 +3,15 @@ using IlgpuSeg.Engine;
 
 namespace IlgpuSeg.Models;
 
-/// <summary>The loss terms of one episode, for logging. <see cref="Diff"/> is DPL's unweighted L_diff (null for other heads).</summary>
+/// <summary>
+/// The loss terms of one episode, for logging. <see cref="Diff"/> is DPL's unweighted L_diff (null for other
+/// heads); <see cref="Calib"/> is JAPC's calibration term (0 for heads without one).
+/// </summary>
 public sealed record EpisodeLoss(Variable Total, double Query, double Align)
 {
     public double? Diff { get; init; }
+
+    public double Calib { get; init; }
 }
 
 /// <summary>

@@ -1,0 +1,153 @@
+using IlgpuSeg.Autograd;
+using IlgpuSeg.Engine;
+
+namespace IlgpuSeg.Models;
+
+/// <summary>
+/// JAPC on the ALPNet baseline (METHODS §4): one support image with R raters' masks, R query predictions.
+/// Per rater the ALP head builds prototypes; each class's prototypes of all raters are calibrated jointly
+/// (<see cref="JapcCalibration"/>) and rater r's query is segmented with its calibrated prototypes by the
+/// baseline head. The state dict is the baseline's (encoder.*) plus japc.*, so a stage-1 AlpSegmenter
+/// checkpoint loads with strict = false and only japc.* missing.
+/// </summary>
+public sealed class JapcSegmenter : Module
+{
+    public JapcSegmenter(FewShotEncoder encoder, AlpConfig alp, JapcConfig config, Generator init)
+    {
+        Config = config;
+        // The baseline shares the encoder; it is not registered, so its parameters are not listed twice.
+        Baseline = new AlpSegmenter(encoder, alp);
+        Encoder = RegisterModule("encoder", encoder);
+        var like = encoder.Parameters().First().Data;
+        Calibration = RegisterModule("japc", new JapcCalibration(encoder.FeatureChannels, config.Form, init, like.DType, like.Accelerator));
+    }
+
+    public JapcConfig Config { get; }
+
+    /// <summary>The ALPNet baseline on the same encoder: the head, the loss weights and the stage-1 loss.</summary>
+    public AlpSegmenter Baseline { get; }
+
+    public FewShotEncoder Encoder { get; }
+
+    public JapcCalibration Calibration { get; }
+
+    /// <summary>Stage switch: false = stage 1 (plain ALP on rater 0 in the loss; uncalibrated per-rater predictions).</summary>
+    public bool Calibrate { get; set; } = true;
+
+    /// <summary>One logits map [1, 2, H, W] (bg, fg) per rater, from a support image, its raters' masks [1, 1, H, W] and a query image.</summary>
+    public IReadOnlyList<Variable> Predict(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage)
+    {
+        var (fs, fq) = Encode(supportImage, queryImage);
+        return Logits(fs, supportMasks, fq).Select(l => F.Interpolate(l, queryImage.Shape[2], queryImage.Shape[3], alignCorners: false)).ToList();
+    }
+
+    /// <summary>The head alone: one logits map [1, 2, h, w] per rater at feature resolution, from features and the raters' [1, 1, H, W] masks.</summary>
+    public IReadOnlyList<Variable> Logits(Variable supportFeatures, IReadOnlyList<Tensor> supportMasks, Variable queryFeatures)
+    {
+        var (raters, _) = RaterPrototypes(supportFeatures, SupportGrids(supportMasks, supportFeatures));
+        return raters.Select(p => AlpHead.Logits(p.Bg, p.Fg, queryFeatures)).ToList();
+    }
+
+    /// <summary>The consensus prediction [1, 1, H, W]: 1 where the mean over raters of the fg probability is ≥ 0.5.</summary>
+    public static Tensor Consensus(IReadOnlyList<Variable> raterLogits)
+    {
+        Tensor? sum = null;
+        foreach (var logits in raterLogits)
+        {
+            var fg = Ops.Softmax(logits.Data, 1).Narrow(1, 1, 1);
+            sum = sum == null ? fg : Ops.Add(sum, fg);
+        }
+        if (sum == null) throw new ArgumentException("consensus: no rater predictions");
+        return Ops.Unary(UnaryOp.InRange, Ops.MulScalar(sum, 1.0 / raterLogits.Count), 0.5, double.PositiveInfinity);
+    }
+
+    /// <summary>
+    /// The training loss of one episode: L = L_seg + L_align + w·L_calib, with L_seg and L_align averaged over
+    /// raters (labels [1, H, W]: 0 bg, 1 fg, 255 ignored; support label and mask of rater r belong together).
+    /// With <see cref="Calibrate"/> off it is the baseline's loss on rater 0. Throws
+    /// <see cref="EmptyPrototypeSetException"/> when a support or a predicted query yields no prototype.
+    /// </summary>
+    public EpisodeLoss Loss(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, IReadOnlyList<IndexTensor> supportLabels, Tensor queryImage, IReadOnlyList<IndexTensor> queryLabels)
+    {
+        int raters = supportMasks.Count;
+        if (raters == 0 || supportLabels.Count != raters || queryLabels.Count != raters)
+            throw new ArgumentException($"japc loss: {supportMasks.Count} support masks, {supportLabels.Count} support labels and {queryLabels.Count} query labels; need the same number ≥ 1");
+        if (!Calibrate)
+        {
+            Baseline.Train(IsTraining);
+            return Baseline.Loss(supportImage, supportMasks[0], supportLabels[0], queryImage, queryLabels[0]);
+        }
+
+        var (fs, fq) = Encode(supportImage, queryImage);
+        int height = queryImage.Shape[2], width = queryImage.Shape[3];
+        var (support, calib) = RaterPrototypes(fs, SupportGrids(supportMasks, fs));
+        var logits = support.Select(p => AlpHead.Logits(p.Bg, p.Fg, fq)).ToList();
+        var weight = Tensor.FromArray(Baseline.QueryClassWeights, [2], supportImage.Accelerator).To(supportImage.DType);
+        var queryLoss = Average(logits.Select((l, r) => F.CrossEntropy(F.Interpolate(l, height, width, false), queryLabels[r], weight, AlpSegmenter.Ignore)));
+
+        // Alignment per rater: rater r's query prediction becomes its query mask; the query prototypes of all
+        // raters are calibrated jointly, as the support's are, and segment the support against rater r's label.
+        var predicted = logits.Select(l => Ops.Unary(UnaryOp.Step, Ops.Sub(l.Data.Narrow(1, 1, 1), l.Data.Narrow(1, 0, 1)))).ToList();
+        var (query, _) = RaterPrototypes(fq, predicted);
+        var alignLoss = Average(query.Select((p, r) =>
+            F.CrossEntropy(F.Interpolate(AlpHead.Logits(p.Bg, p.Fg, fs), height, width, false), supportLabels[r], null, AlpSegmenter.Ignore)));
+
+        var total = F.Add(F.Add(queryLoss, F.MulScalar(alignLoss, Baseline.AlignWeight)), F.MulScalar(calib!, Config.CalibWeight));
+        return new EpisodeLoss(total, queryLoss.Item(), alignLoss.Item()) { Calib = calib!.Item() };
+    }
+
+    private (Variable Support, Variable Query) Encode(Tensor supportImage, Tensor queryImage)
+    {
+        Baseline.Train(IsTraining);
+        return Baseline.Encode(supportImage, queryImage);
+    }
+
+    private static List<Tensor> SupportGrids(IReadOnlyList<Tensor> masks, Variable features) =>
+        masks.Select(m => AlpHead.Grids(m, features.Shape[2], features.Shape[3]).Fg).ToList();
+
+    /// <summary>
+    /// Each rater's (bg, fg) prototypes from features and its fg mask on the feature grid, calibrated when
+    /// <see cref="Calibrate"/> is on, with L_calib = (1/R) Σ_r Σ_c mean((p − p̃)²) (null when off).
+    /// </summary>
+    private (List<(AlpHead.ClassPrototypes Bg, AlpHead.ClassPrototypes Fg)> Raters, Variable? Calib) RaterPrototypes(Variable features, IReadOnlyList<Tensor> fgGrids)
+    {
+        var head = Baseline.Head;
+        bool training = IsTraining;
+        var bg = fgGrids.Select(g => head.Background(features, Complement(g), training)).ToList();
+        var fg = fgGrids.Select(g => head.Foreground(features, g, training)).ToList();
+        if (!Calibrate) return (bg.Zip(fg).ToList(), null);
+
+        // Consensus mask y⁽⁰⁾ = mean of the rater masks, soft. Resizing is linear, so the mean of the grids is
+        // the grid of the mean mask.
+        var consensusFg = fgGrids[0];
+        for (int r = 1; r < fgGrids.Count; r++) consensusFg = Ops.Add(consensusFg, fgGrids[r]);
+        consensusFg = Ops.MulScalar(consensusFg, 1.0 / fgGrids.Count);
+        var consensusBg = Complement(consensusFg);
+        // Φ's background is local only; a soft consensus can leave no cell above the threshold even when every
+        // rater has one, and then the masked average of the consensus background stands in.
+        int window = training ? head.Config.TrainWindow : head.Config.TestWindow;
+        var p0Bg = F.Mean(Prototypes.Local(features, consensusBg, window, head.Config.Threshold) ?? Prototypes.Global(features, consensusBg), [0], keepDim: true);
+        var p0Fg = F.Mean(head.Foreground(features, consensusFg, training).Prototypes, [0], keepDim: true);
+
+        var bgCal = Calibration.Forward(bg.Select(p => p.Prototypes).ToList(), p0Bg);
+        var fgCal = Calibration.Forward(fg.Select(p => p.Prototypes).ToList(), p0Fg);
+        var raters = new List<(AlpHead.ClassPrototypes, AlpHead.ClassPrototypes)>();
+        var calibTerms = new List<Variable>();
+        for (int r = 0; r < fgGrids.Count; r++)
+        {
+            raters.Add((bg[r] with { Prototypes = bgCal[r] }, fg[r] with { Prototypes = fgCal[r] }));
+            calibTerms.Add(F.Add(F.MseLoss(bg[r].Prototypes, bgCal[r]), F.MseLoss(fg[r].Prototypes, fgCal[r])));
+        }
+        return (raters, Average(calibTerms));
+    }
+
+    private static Tensor Complement(Tensor mask) => Ops.AddScalar(Ops.Neg(mask), 1);
+
+    private static Variable Average(IEnumerable<Variable> terms)
+    {
+        var list = terms.ToList();
+        var sum = list[0];
+        for (int i = 1; i < list.Count; i++) sum = F.Add(sum, list[i]);
+        return F.MulScalar(sum, 1.0 / list.Count);
+    }
+}
