@@ -19,8 +19,9 @@ public static class EvalCommand
         var fold = new Option<int?>("--fold") { Description = "Fold (default: the training fold)" };
         var output = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "eval" };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var raters = new Option<bool>("--simulated-raters") { Description = "Score per rater against the simulated raters of METHODS §4 (dilated, eroded, shifted labels)" };
         var command = new Command("eval", "Evaluate a checkpoint with the few-shot protocol (support slices, query chunks, 3D Dice per scan)")
-            { checkpoint, data, fold, output, threads };
+            { checkpoint, data, fold, output, threads, raters };
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -28,17 +29,16 @@ public static class EvalCommand
             {
                 var ck = Checkpoint.Load(parse.GetValue(checkpoint)!);
                 var acc = Context.Default.CreateCpuAccelerator(parse.GetValue(threads));
-                var model = Trainer.BuildModel(ck.Config, new Generator(0), acc);
-                model.LoadStateDict(ck.Model, strict: true);
+                var runner = Trainer.LoadRunner(ck, acc);
                 var dataDir = parse.GetValue(data) ?? ck.Config.Data;
                 if (!Directory.Exists(dataDir)) throw new ArgumentException($"--data: folder '{dataDir}' does not exist");
                 var outDir = parse.GetValue(output)!;
                 Directory.CreateDirectory(outDir);
-                var (protocol, folder, result) = FoldEvaluation.Run(model, ck.Config, dataDir, parse.GetValue(fold) ?? ck.Config.Fold, acc);
+                var (protocol, folder, result) = FoldEvaluation.Run(runner, ck.Config, dataDir, parse.GetValue(fold) ?? ck.Config.Fold, acc, parse.GetValue(raters));
                 File.WriteAllText(Path.Combine(outDir, "dice.csv"), FoldEvaluation.Csv(result));
                 var table = FoldEvaluation.Markdown(result);
                 File.WriteAllText(Path.Combine(outDir, "dice.md"), table);
-                FoldEvaluation.WriteOverlays(model, ck.Config, protocol, folder, outDir, acc);
+                FoldEvaluation.WriteOverlays(runner, ck.Config, protocol, folder, outDir, acc);
                 stdout.WriteLine($"fold {protocol.Fold.Index}: support {string.Join(",", protocol.Fold.SupportPids)}, queries {string.Join(",", protocol.Fold.QueryPids)}, "
                     + $"{ck.Config.Head} after {ck.Iteration} iterations");
                 stdout.Write(table);

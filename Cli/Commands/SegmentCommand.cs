@@ -32,9 +32,8 @@ public static class SegmentCommand
             {
                 var ck = Checkpoint.Load(parse.GetValue(weights)!);
                 var acc = Context.Default.CreateCpuAccelerator(parse.GetValue(threads));
-                var model = Trainer.BuildModel(ck.Config, new Generator(0), acc);
-                model.LoadStateDict(ck.Model, strict: true);
-                model.Eval();
+                var runner = Trainer.LoadRunner(ck, acc);
+                runner.Model.Eval();
                 var (image, mask) = Nifti.ReadPair(parse.GetValue(supportImage)!, parse.GetValue(supportMask)!);
                 var support = ToVolume(image);
                 int? only = parse.GetValue(labelClass);
@@ -51,7 +50,7 @@ public static class SegmentCommand
                 var labels = new double[queryVolume.Data.Length];
                 for (int z = 0; z < queryVolume.Depth; z++)
                 {
-                    var p = FoldEvaluation.PredictSlice(model, ck.Config.InputSize, acc, support.Slice(z0), fg.Slice(z0), queryVolume.Slice(z));
+                    var p = FoldEvaluation.PredictSlice(runner, ck.Config.InputSize, acc, support.Slice(z0), [fg.Slice(z0)], queryVolume.Slice(z))[0];
                     for (int i = 0; i < p.Data.Length; i++) labels[z * queryVolume.SliceLength + i] = p.Data[i] > 0.5f ? 1 : 0;
                 }
                 var outPath = parse.GetValue(output)!;

@@ -115,9 +115,8 @@ public static class TrainCommand
         var checkpoints = Path.Combine(dir, "checkpoints");
         var result = Trainer.Run(config, checkpoints, 100, null, threads, output, error);
         var acc = Context.Default.CreateCpuAccelerator(threads);
-        var model = Trainer.BuildModel(config, new Generator(0), acc);
-        model.LoadStateDict(Checkpoint.Load(result.CheckpointPath).Model);
-        var (_, _, evaluation) = FoldEvaluation.Run(model, config, dir, 0, acc);
+        var runner = Trainer.LoadRunner(Checkpoint.Load(result.CheckpointPath), acc);
+        var (_, _, evaluation) = FoldEvaluation.Run(runner, config, dir, 0, acc);
         output.WriteLine("Dice on the unseen classes (fold 0, trained on liver and spleen episodes only):");
         output.Write(FoldEvaluation.Markdown(evaluation));
         return 0;

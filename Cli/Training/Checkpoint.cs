@@ -6,9 +6,9 @@ namespace IlgpuSeg.Cli.Training;
 /// <summary>
 /// A training checkpoint in one safetensors file: model tensors under "model.", optimizer momentum under
 /// "optimizer.", and metadata holding the config, the next iteration, both generator counters and the
-/// skipped-episode count. Written to a temporary file and renamed, so a crash never leaves a half file.
+/// skipped-episode count, and the head noise generator (DPL). Written to a temporary file and renamed, so a crash never leaves a half file.
 /// </summary>
-public sealed record Checkpoint(TrainConfig Config, int Iteration, ulong EpisodeCounter, ulong ModelCounter, int Skipped,
+public sealed record Checkpoint(TrainConfig Config, int Iteration, ulong EpisodeCounter, ulong ModelCounter, ulong NoiseCounter, int Skipped,
     Dictionary<string, Tensor> Model, Dictionary<string, Tensor> Optimizer)
 {
     public void Save(string path)
@@ -23,6 +23,7 @@ public sealed record Checkpoint(TrainConfig Config, int Iteration, ulong Episode
             ["iteration"] = Iteration.ToString(CultureInfo.InvariantCulture),
             ["episode_counter"] = EpisodeCounter.ToString(CultureInfo.InvariantCulture),
             ["model_counter"] = ModelCounter.ToString(CultureInfo.InvariantCulture),
+            ["noise_counter"] = NoiseCounter.ToString(CultureInfo.InvariantCulture),
             ["skipped"] = Skipped.ToString(CultureInfo.InvariantCulture),
         });
     }
@@ -38,7 +39,7 @@ public sealed record Checkpoint(TrainConfig Config, int Iteration, ulong Episode
         try
         {
             return new Checkpoint(TrainConfig.FromJson(Get("config")), int.Parse(Get("iteration"), CultureInfo.InvariantCulture),
-                ulong.Parse(Get("episode_counter"), CultureInfo.InvariantCulture), ulong.Parse(Get("model_counter"), CultureInfo.InvariantCulture),
+                ulong.Parse(Get("episode_counter"), CultureInfo.InvariantCulture), ulong.Parse(Get("model_counter"), CultureInfo.InvariantCulture), ulong.Parse(Get("noise_counter"), CultureInfo.InvariantCulture),
                 int.Parse(Get("skipped"), CultureInfo.InvariantCulture),
                 contents.Tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["model.".Length..], kv => kv.Value),
                 contents.Tensors.Where(kv => kv.Key.StartsWith("optimizer.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["optimizer.".Length..], kv => kv.Value));

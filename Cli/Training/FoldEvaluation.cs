@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using IlgpuSeg.Autograd;
 using IlgpuSeg.Data.Dataset;
+using IlgpuSeg.Data.Episodes;
 using IlgpuSeg.Data.Evaluation;
 using IlgpuSeg.Data.Png;
 using IlgpuSeg.Engine;
@@ -12,26 +13,37 @@ namespace IlgpuSeg.Cli.Training;
 /// <summary>Runs the evaluation protocol (PROTOCOL §6) of a fold with a trained segmenter and writes its tables.</summary>
 public static class FoldEvaluation
 {
-    /// <summary>Foreground probability of a query slice, 1-shot from a support slice and its mask (eval mode, no tape).</summary>
-    public static Slice2D<float> PredictSlice(AlpSegmenter model, int inputSize, Accelerator acc, Slice2D<float> supportImage, Slice2D<byte> supportMask, Slice2D<float> queryImage)
+    /// <summary>Foreground probability of a query slice per rater, 1-shot from a support slice and each rater's mask (eval mode, no tape).</summary>
+    public static IReadOnlyList<Slice2D<float>> PredictSlice(HeadRunner runner, int inputSize, Accelerator acc, Slice2D<float> supportImage,
+        IReadOnlyList<Slice2D<byte>> supportMasks, Slice2D<float> queryImage)
     {
         using var _ = Tape.NoGrad();
-        var logits = model.Predict(EpisodeTensors.Image(supportImage, inputSize, acc), EpisodeTensors.Mask(supportMask, inputSize, acc),
-            EpisodeTensors.Image(queryImage, inputSize, acc)).Data;
-        var fg = Ops.Softmax(logits, 1).Narrow(1, 1, 1).Contiguous();
-        if (queryImage.Height != inputSize || queryImage.Width != inputSize)
-            fg = Ops.ResizeBilinear(fg, queryImage.Height, queryImage.Width, alignCorners: false);
-        return new Slice2D<float>(queryImage.Height, queryImage.Width, fg.ToArray<float>());
+        var probabilities = runner.Probabilities(EpisodeTensors.Image(supportImage, inputSize, acc),
+            supportMasks.Select(m => EpisodeTensors.Mask(m, inputSize, acc)).ToArray(), EpisodeTensors.Image(queryImage, inputSize, acc));
+        return probabilities.Select(fg =>
+        {
+            if (queryImage.Height != inputSize || queryImage.Width != inputSize)
+                fg = Ops.ResizeBilinear(fg, queryImage.Height, queryImage.Width, alignCorners: false);
+            return new Slice2D<float>(queryImage.Height, queryImage.Width, fg.ToArray<float>());
+        }).ToArray();
     }
 
-    /// <summary>The protocol's fold, its scans, and the evaluation of <paramref name="model"/> on it.</summary>
-    public static (ProtocolFold Protocol, ScanFolder Folder, EvaluationResult Result) Run(AlpSegmenter model, TrainConfig config, string dataDir, int fold, Accelerator acc)
+    /// <summary>
+    /// The protocol's fold, its scans, and the evaluation on it: one rater (the ground truth), or the simulated
+    /// raters of METHODS §4 (per-rater Dice; each head predicts from each rater's support mask).
+    /// </summary>
+    public static (ProtocolFold Protocol, ScanFolder Folder, EvaluationResult Result) Run(HeadRunner runner, TrainConfig config, string dataDir, int fold,
+        Accelerator acc, bool simulatedRaters = false)
     {
         var protocol = ProtocolFold.Create(DatasetInfo.Chaos, PatientIds.InFolder(dataDir), fold, config.LabelSet, config.ProtocolSetting);
         var folder = ScanFolder.Load(dataDir, new ScanFolderOptions { Pids = protocol.Fold.QueryPids.Concat(protocol.Fold.SupportPids).ToArray() });
-        model.Eval();
-        var result = FewShotEvaluator.Evaluate(folder.Get(protocol.Fold.SupportPids[0]), protocol.Fold.QueryPids.Select(folder.Get).ToArray(), protocol.TestClasses,
-            (s, m, q) => PredictSlice(model, config.InputSize, acc, s, m, q));
+        runner.Model.Eval();
+        var support = folder.Get(protocol.Fold.SupportPids[0]);
+        var queries = protocol.Fold.QueryPids.Select(folder.Get).ToArray();
+        var result = simulatedRaters
+            ? FewShotEvaluator.EvaluateRaters(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, m, q),
+                new EvaluationOptions { Raters = SimulatedRaters.Default })
+            : FewShotEvaluator.Evaluate(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, [m], q)[0]);
         return (protocol, folder, result);
     }
 
@@ -39,7 +51,7 @@ public static class FoldEvaluation
     /// One overlay PNG per query scan and class: the middle ground-truth slice, predicted 1-shot from the support
     /// scan's middle labelled slice (red: prediction, green: ground-truth outline), plus the support slice itself.
     /// </summary>
-    public static void WriteOverlays(AlpSegmenter model, TrainConfig config, ProtocolFold protocol, ScanFolder folder, string outDir, Accelerator acc)
+    public static void WriteOverlays(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, string outDir, Accelerator acc)
     {
         var support = folder.Get(protocol.Fold.SupportPids[0]);
         foreach (var c in protocol.TestClasses)
@@ -55,7 +67,7 @@ public static class FoldEvaluation
                 var query = folder.Get(pid);
                 var slices = query.SlicesWith(c);
                 int qz = slices[slices.Length / 2];
-                var probability = PredictSlice(model, config.InputSize, acc, supportImage, supportMask, query.Image.Slice(qz));
+                var probability = PredictSlice(runner, config.InputSize, acc, supportImage, [supportMask], query.Image.Slice(qz))[0];
                 var prediction = new Slice2D<byte>(probability.Height, probability.Width, Array.ConvertAll(probability.Data, p => p > 0.5f ? (byte)1 : (byte)0));
                 Write(Path.Combine(outDir, $"query_{pid}_{name}_z{qz}.png"), query.Image.Slice(qz), prediction, Binary(query.Label.Slice(qz), c));
             }

@@ -28,15 +28,21 @@ public static class Trainer
     public const string CheckpointName = "checkpoint.safetensors";
     public const string MetricsName = "metrics.csv";
 
-    /// <summary>The two generators of a run, seeded apart.</summary>
-    public static (Generator Model, Generator Episodes) Generators(ulong seed) => (new Generator(seed), new Generator(seed ^ 0x9E3779B97F4A7C15UL));
+    /// <summary>The three generators of a run, seeded apart: model (init, dropout), episodes (sampling, augmentation), head noise (DPL).</summary>
+    public static (Generator Model, Generator Episodes, Generator Noise) Generators(ulong seed) =>
+        (new Generator(seed), new Generator(seed ^ 0x9E3779B97F4A7C15UL), new Generator(seed ^ 0xD1B54A32D192ED03UL));
 
-    public static AlpSegmenter BuildModel(TrainConfig config, Generator modelGenerator, Accelerator acc)
+    /// <summary>The head a checkpoint holds, with its weights loaded (strict), for evaluation and inference.</summary>
+    public static HeadRunner LoadRunner(Checkpoint checkpoint, Accelerator acc)
     {
-        if (config.Head != "alp")
-            throw new ArgumentException($"head '{config.Head}' is not implemented yet; only 'alp' (the ALPNet baseline) trains in this build");
-        return new AlpSegmenter(new FewShotEncoder(config.ResNet, config.EncoderHead, modelGenerator, acc: acc), AlpConfig.Default);
+        var (model, _, noise) = Generators(checkpoint.Config.Seed);
+        var runner = HeadRunner.Create(checkpoint.Config, model, noise, acc);
+        runner.Model.LoadStateDict(checkpoint.Model, strict: true);
+        return runner;
     }
+
+    /// <summary>Raters per episode: JAPC trains with the pseudo-label plus two pseudo-styled raters (METHODS §4).</summary>
+    public static int RatersFor(TrainConfig config) => config.Head == "japc" ? 3 : 1;
 
     public static TrainResult Run(TrainConfig config, string checkpointDir, int checkpointEvery, string? resumePath, int threads, TextWriter log, TextWriter progressOutput)
     {
@@ -52,12 +58,18 @@ public static class Trainer
             RequireSuperpixels = !config.SupervisedEpisodes,
             SuperpixelDirectory = config.Superpixels,
         });
+        int raters = RatersFor(config);
         Func<Generator, Episode> nextEpisode = config.SupervisedEpisodes
-            ? new LabelEpisodeSampler(folder.Scans, new LabelSamplerOptions { Classes = dataset.LabelGroups[config.LabelSet].ToArray(), ExcludedClasses = fold.ExcludedClasses }).Next
-            : new SuperpixelEpisodeSampler(folder.Scans, folder.ClassMap, new SuperpixelSamplerOptions { ExcludedClasses = fold.ExcludedClasses }).Next;
+            ? new LabelEpisodeSampler(folder.Scans, new LabelSamplerOptions
+            {
+                Classes = dataset.LabelGroups[config.LabelSet].ToArray(), ExcludedClasses = fold.ExcludedClasses,
+                Raters = raters == 1 ? SimulatedRaters.Single : [RaterStyle.Identity, .. SimulatedRaters.Default.Take(raters - 1)],
+            }).Next
+            : new SuperpixelEpisodeSampler(folder.Scans, folder.ClassMap, new SuperpixelSamplerOptions { ExcludedClasses = fold.ExcludedClasses, Raters = raters }).Next;
 
-        var (modelGen, episodeGen) = Generators(config.Seed);
-        var model = BuildModel(config, modelGen, acc);
+        var (modelGen, episodeGen, noiseGen) = Generators(config.Seed);
+        var runner = HeadRunner.Create(config, modelGen, noiseGen, acc);
+        var model = runner.Model;
         var parameters = model.NamedParameters().ToList();
         var sgd = new Sgd(parameters, config.LearningRate, config.Momentum, config.WeightDecay);
         var decay = new StepDecay(config.LearningRate, config.Gamma, config.DecayEvery);
@@ -66,7 +78,8 @@ public static class Trainer
         {
             model.LoadStateDict(checkpoint.Model, strict: true);
             sgd.LoadStateDict(checkpoint.Optimizer);
-            (modelGen.Counter, episodeGen.Counter, start, skipped) = (checkpoint.ModelCounter, checkpoint.EpisodeCounter, checkpoint.Iteration, checkpoint.Skipped);
+            (modelGen.Counter, episodeGen.Counter, runner.NoiseCounter, start, skipped) =
+                (checkpoint.ModelCounter, checkpoint.EpisodeCounter, checkpoint.NoiseCounter, checkpoint.Iteration, checkpoint.Skipped);
             log.WriteLine($"resuming from {resumePath} at iteration {start}");
         }
 
@@ -85,19 +98,21 @@ public static class Trainer
             var episode = nextEpisode(episodeGen);
             var supportImage = EpisodeTensors.Image(episode.SupportImage, config.InputSize, acc);
             var queryImage = EpisodeTensors.Image(episode.QueryImage, config.InputSize, acc);
-            var supportMask = EpisodeTensors.Mask(episode.SupportMasks[0], config.InputSize, acc);
-            var queryMask = EpisodeTensors.Mask(episode.QueryMasks[0], config.InputSize, acc);
+            var supportMasks = episode.SupportMasks.Select(m => EpisodeTensors.Mask(m, config.InputSize, acc)).ToArray();
+            var queryMasks = episode.QueryMasks.Select(m => EpisodeTensors.Mask(m, config.InputSize, acc)).ToArray();
+            var batch = new EpisodeBatch(supportImage, supportMasks, supportMasks.Select(EpisodeTensors.Label).ToArray(),
+                queryImage, queryMasks.Select(EpisodeTensors.Label).ToArray());
             EpisodeLoss loss;
             try
             {
-                loss = model.Loss(supportImage, supportMask, EpisodeTensors.Label(supportMask), queryImage, EpisodeTensors.Label(queryMask));
+                loss = runner.Loss(batch, it, config.Iterations);
             }
             catch (EmptyPrototypeSetException e)
             {
                 // Counted and logged, never silently dropped: no update this iteration (as the reference skips the batch).
                 Tape.Clear();
                 skipped++;
-                metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},,,,{sgd.LearningRate:G6},{skipped},skipped: {e.Message} (pid {episode.Info.Pid} slice {episode.Info.Slice})"));
+                metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},,,,,,{sgd.LearningRate:G6},{skipped},skipped: {e.Message} (pid {episode.Info.Pid} slice {episode.Info.Slice})"));
                 progress.Report(it, $"skipped {skipped}");
                 continue;
             }
@@ -109,12 +124,12 @@ public static class Trainer
             sgd.ZeroGrad();
             recent.Enqueue(total);
             if (recent.Count > 50) recent.Dequeue();
-            metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},{total:G6},{loss.Query:G6},{loss.Align:G6},{sgd.LearningRate:G6},{skipped},"));
-            progress.Report(it, string.Create(CultureInfo.InvariantCulture, $"loss {total:F4} (query {loss.Query:F4}, align {loss.Align:F4}) skipped {skipped}"));
+            metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},{total:G6},{loss.Query:G6},{loss.Align:G6},{loss.Diff ?? 0:G6},{loss.Calib:G6},{sgd.LearningRate:G6},{skipped},"));
+            progress.Report(it, string.Create(CultureInfo.InvariantCulture, $"loss {total:F4} (query {loss.Query:F4}, align {loss.Align:F4}{(loss.Diff is double d ? $", diff {d:F4}" : "")}{(loss.Calib != 0 ? $", calib {loss.Calib:F4}" : "")}) skipped {skipped}"));
             if ((it + 1) % checkpointEvery == 0 || it + 1 == config.Iterations)
             {
                 metrics.Flush();
-                new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, skipped,
+                new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, runner.NoiseCounter, skipped,
                     model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), sgd.StateDict()).Save(checkpointPath);
             }
         }
@@ -125,7 +140,7 @@ public static class Trainer
     /// <summary>The metrics CSV, keeping rows before <paramref name="start"/> when resuming so no iteration appears twice.</summary>
     private static StreamWriter OpenMetrics(string path, int start)
     {
-        const string header = "iteration,loss,query_loss,align_loss,lr,skipped,note";
+        const string header = "iteration,loss,query_loss,align_loss,diff_loss,calib_loss,lr,skipped,note";
         var kept = start > 0 && File.Exists(path)
             ? File.ReadLines(path).Skip(1).Where(l => int.Parse(l.AsSpan(0, l.IndexOf(',')), CultureInfo.InvariantCulture) <= start).ToList()
             : [];

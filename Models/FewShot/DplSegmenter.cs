@@ -98,9 +98,9 @@ public sealed class DplSegmenter : Module
             // query label is compared by its mean enhanced prototype.
             var sets = new List<AlpHead.ClassPrototypes>(support);
             var foreground = new List<bool> { false, true };
-            var queryBg = Prototypes.Local(fq, LabelGrid(queryLabel, 0, h, w, fq.DType), IsTraining ? Head.Config.TrainWindow : Head.Config.TestWindow, Head.Config.Threshold);
+            var queryBg = Prototypes.Local(fq, LabelGrid(queryLabel, 0, h, w, fq.Data), IsTraining ? Head.Config.TrainWindow : Head.Config.TestWindow, Head.Config.Threshold);
             if (queryBg != null) { sets.Add(new(queryBg, true)); foreground.Add(false); }
-            var queryFgGrid = LabelGrid(queryLabel, 1, h, w, fq.DType);
+            var queryFgGrid = LabelGrid(queryLabel, 1, h, w, fq.Data);
             if (Ops.Sum(queryFgGrid).Item() > 0) { sets.Add(Head.Foreground(fq, queryFgGrid, IsTraining)); foreground.Add(true); }
             var (enhanced, result) = EnhanceSets(sets, foreground.ToArray(), NoiseGenerator, t);
             queryLoss = F.CrossEntropy(F.Interpolate(AlpHead.Logits(enhanced[0], enhanced[1], fq), height, width, false), queryLabel, weight, Ignore);
@@ -134,10 +134,10 @@ public sealed class DplSegmenter : Module
     }
 
     /// <summary>A [1, 1, h, w] grid mask of the pixels whose label is <paramref name="cls"/> (ignored pixels are in no class).</summary>
-    private static Tensor LabelGrid(IndexTensor label, int cls, int h, int w, DType dtype)
+    private static Tensor LabelGrid(IndexTensor label, int cls, int h, int w, Tensor like)
     {
         var mask = Array.ConvertAll(label.Data, v => v == cls ? 1.0 : 0.0);
-        return Prototypes.MaskToGrid(Tensor.FromArray(mask, [1, 1, label.Shape[^2], label.Shape[^1]]).To(dtype), h, w);
+        return Prototypes.MaskToGrid(Tensor.FromArray(mask, [1, 1, label.Shape[^2], label.Shape[^1]], like.Accelerator).To(like.DType), h, w);
     }
 
     /// <summary>

@@ -1,0 +1,83 @@
+using IlgpuSeg.Autograd;
+using IlgpuSeg.Engine;
+using IlgpuSeg.Models;
+
+namespace IlgpuSeg.Cli.Training;
+
+/// <summary>One episode as tensors: support and query images [1, 3, S, S], per-rater masks [1, 1, S, S] and labels [1, S, S].</summary>
+public sealed record EpisodeBatch(Tensor SupportImage, IReadOnlyList<Tensor> SupportMasks, IReadOnlyList<IndexTensor> SupportLabels,
+    Tensor QueryImage, IReadOnlyList<IndexTensor> QueryLabels);
+
+/// <summary>
+/// The trainer's and evaluator's view of a few-shot head (alp, dpl, japc): the module, one loss per episode,
+/// and the foreground probability [1, 1, S, S] per rater for a query.
+/// </summary>
+public abstract class HeadRunner
+{
+    public abstract Module Model { get; }
+
+    /// <summary>Counter of the head's own noise generator (DPL), saved in checkpoints; 0 for heads without one.</summary>
+    public virtual ulong NoiseCounter { get => 0; set { } }
+
+    public abstract EpisodeLoss Loss(EpisodeBatch episode, int iteration, int iterations);
+
+    public abstract IReadOnlyList<Tensor> Probabilities(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage);
+
+    /// <summary>Builds the head the config names, on the given generators (init: weights and dropout; noise: DPL's draws).</summary>
+    public static HeadRunner Create(TrainConfig config, Generator init, Generator noise, Accelerator acc)
+    {
+        var encoder = new FewShotEncoder(config.ResNet, config.EncoderHead, init, acc: acc);
+        return config.Head switch
+        {
+            "alp" => new Alp(new AlpSegmenter(encoder, AlpConfig.Default)),
+            "dpl" => new Dpl(new DplSegmenter(encoder, AlpConfig.Default, new DplConfig(), init, noise)),
+            "japc" => new Japc(new JapcSegmenter(encoder, AlpConfig.Default, JapcConfig.Default, init)),
+            _ => throw new ArgumentException($"head '{config.Head}' is not implemented in this build (alp, dpl, japc)"),
+        };
+    }
+
+    private static Tensor Foreground(Variable logits) => Ops.Softmax(logits.Data, 1).Narrow(1, 1, 1).Contiguous();
+
+    /// <summary>The ALPNet baseline; with several raters it predicts each from that rater's support mask.</summary>
+    private sealed class Alp(AlpSegmenter model) : HeadRunner
+    {
+        public override Module Model => model;
+
+        public override EpisodeLoss Loss(EpisodeBatch e, int iteration, int iterations) =>
+            model.Loss(e.SupportImage, e.SupportMasks[0], e.SupportLabels[0], e.QueryImage, e.QueryLabels[0]);
+
+        public override IReadOnlyList<Tensor> Probabilities(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage) =>
+            supportMasks.Select(m => Foreground(model.Predict(supportImage, m, queryImage))).ToArray();
+    }
+
+    private sealed class Dpl(DplSegmenter model) : HeadRunner
+    {
+        public override Module Model => model;
+
+        public override ulong NoiseCounter { get => model.NoiseGenerator.Counter; set => model.NoiseGenerator.Counter = value; }
+
+        public override EpisodeLoss Loss(EpisodeBatch e, int iteration, int iterations) =>
+            model.Loss(e.SupportImage, e.SupportMasks[0], e.SupportLabels[0], e.QueryImage, e.QueryLabels[0]);
+
+        public override IReadOnlyList<Tensor> Probabilities(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage) =>
+            supportMasks.Select(m => Foreground(model.Predict(supportImage, m, queryImage))).ToArray();
+    }
+
+    /// <summary>JAPC: stage 1 (first half) trains the baseline on rater 0, stage 2 calibrates across raters.</summary>
+    private sealed class Japc(JapcSegmenter model) : HeadRunner
+    {
+        public override Module Model => model;
+
+        public override EpisodeLoss Loss(EpisodeBatch e, int iteration, int iterations)
+        {
+            model.Calibrate = model.Config.CalibratesAt(iteration, iterations);
+            return model.Loss(e.SupportImage, e.SupportMasks, e.SupportLabels, e.QueryImage, e.QueryLabels);
+        }
+
+        public override IReadOnlyList<Tensor> Probabilities(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage)
+        {
+            model.Calibrate = true;
+            return model.Predict(supportImage, supportMasks, queryImage).Select(Foreground).ToArray();
+        }
+    }
+}
