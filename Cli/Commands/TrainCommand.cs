@@ -31,8 +31,9 @@ public static class TrainCommand
         var checkpoints = new Option<string>("--checkpoints") { Description = "Checkpoint folder", DefaultValueFactory = _ => "checkpoints" };
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 250 };
         var resume = new Option<string?>("--resume") { Description = "Checkpoint to continue from" };
+        var device = new Option<string>("--device") { Description = "cpu, opencl or cuda (optionally :N)", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a few-shot segmenter on superpixel pseudo-labels (no arguments: a short demo on synthetic phantoms)")
-            { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, resume };
+            { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, resume, device };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -56,12 +57,13 @@ public static class TrainCommand
                     Seed = parse.GetValue(seed),
                 };
                 Validate(config);
-                var result = Trainer.Run(config, parse.GetValue(checkpoints)!, parse.GetValue(every), parse.GetValue(resume), parse.GetValue(threads), output, error);
+                var result = Trainer.Run(config, parse.GetValue(checkpoints)!, parse.GetValue(every), parse.GetValue(resume),
+                    Accelerators.Select(parse.GetValue(device)!, parse.GetValue(threads)), output, error);
                 output.WriteLine($"done: {result.Iterations} iterations, {result.Skipped} skipped, mean loss of the last 50 {result.MeanLastLoss:F4}; checkpoint {result.CheckpointPath}");
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or DataFormatException or CheckpointFormatException or StateDictMismatchException
-                or ResumeMismatchException or TrainingDivergedException or IOException or KeyNotFoundException)
+                or ResumeMismatchException or TrainingDivergedException or IOException or KeyNotFoundException or InvalidOperationException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return 1;
@@ -113,8 +115,8 @@ public static class TrainCommand
             Seed = 7, LabelSet = 0, SupervisedEpisodes = true, DecayEvery = 1000, LearningRate = 1e-2,
         };
         var checkpoints = Path.Combine(dir, "checkpoints");
-        var result = Trainer.Run(config, checkpoints, 100, null, threads, output, error);
         var acc = Context.Default.CreateCpuAccelerator(threads);
+        var result = Trainer.Run(config, checkpoints, 100, null, acc, output, error);
         var runner = Trainer.LoadRunner(Checkpoint.Load(result.CheckpointPath), acc);
         var (_, _, evaluation) = FoldEvaluation.Run(runner, config, dir, 0, acc);
         output.WriteLine("Dice on the unseen classes (fold 0, trained on liver and spleen episodes only):");

@@ -44,9 +44,8 @@ public static class Trainer
     /// <summary>Raters per episode: JAPC trains with the pseudo-label plus two pseudo-styled raters (METHODS §4).</summary>
     public static int RatersFor(TrainConfig config) => config.Head == "japc" ? 3 : 1;
 
-    public static TrainResult Run(TrainConfig config, string checkpointDir, int checkpointEvery, string? resumePath, int threads, TextWriter log, TextWriter progressOutput)
+    public static TrainResult Run(TrainConfig config, string checkpointDir, int checkpointEvery, string? resumePath, Accelerator acc, TextWriter log, TextWriter progressOutput)
     {
-        var acc = Context.Default.CreateCpuAccelerator(threads);
         var checkpoint = resumePath == null ? null : Checkpoint.Load(resumePath);
         if (checkpoint != null && !checkpoint.Config.SameRunAs(config))
             throw new ResumeMismatchException($"{resumePath}: was written by a different configuration ({checkpoint.Config.ToJson()})");
@@ -87,7 +86,7 @@ public static class Trainer
         var checkpointPath = Path.Combine(checkpointDir, CheckpointName);
         using var metrics = OpenMetrics(Path.Combine(checkpointDir, MetricsName), start);
         log.WriteLine($"training {config.Head} on {folder.Scans.Count} scans (fold {config.Fold}, setting {config.Setting}, test classes {string.Join(",", fold.TestClasses)}), "
-            + $"ResNet {string.Join("-", config.Depth)} width {config.Width}, input {config.InputSize}², {parameters.Sum(p => (long)p.Parameter.Data.Count)} parameters, {threads} threads");
+            + $"ResNet {string.Join("-", config.Depth)} width {config.Width}, input {config.InputSize}², {parameters.Sum(p => (long)p.Parameter.Data.Count)} parameters, on {acc}");
 
         var progress = new ProgressLine(start, config.Iterations, progressOutput);
         var recent = new Queue<double>();
