@@ -8,20 +8,9 @@ namespace IlgpuSeg.Tests.Cli;
 
 public class PrepareCommandTests
 {
-    private static (int Exit, string Out, string Err) Invoke(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var root = new RootCommand { PrepareCommand.Create() };
-        var exit = root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Out, string Err) Invoke(params string[] args) => CommandRunner.Invoke(PrepareCommand.Create(), args);
 
-    private static void AssertOneLineError(string error, params string[] contains)
-    {
-        Assert.Single(error.TrimEnd('\n').Split('\n'));
-        Assert.StartsWith("error: ", error);
-        foreach (var c in contains) Assert.Contains(c, error);
-    }
+    private static void AssertOneLineError(string error, params string[] contains) => CommandRunner.AssertOneLineError(error, contains);
 
     [Fact]
     public void FolderOfRawPairsBecomesALoadableScanFolder()
