@@ -39,7 +39,7 @@ public sealed record Checkpoint(TrainConfig Config, int Iteration, ulong Episode
         try
         {
             return new Checkpoint(TrainConfig.FromJson(Get("config")), int.Parse(Get("iteration"), CultureInfo.InvariantCulture),
-                ulong.Parse(Get("episode_counter"), CultureInfo.InvariantCulture), ulong.Parse(Get("model_counter"), CultureInfo.InvariantCulture), ulong.Parse(Get("noise_counter"), CultureInfo.InvariantCulture),
+                ulong.Parse(Get("episode_counter"), CultureInfo.InvariantCulture), ulong.Parse(Get("model_counter"), CultureInfo.InvariantCulture), meta.TryGetValue("noise_counter", out var noise) ? ulong.Parse(noise, CultureInfo.InvariantCulture) : 0, // absent before DPL existed
                 int.Parse(Get("skipped"), CultureInfo.InvariantCulture),
                 contents.Tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["model.".Length..], kv => kv.Value),
                 contents.Tensors.Where(kv => kv.Key.StartsWith("optimizer.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["optimizer.".Length..], kv => kv.Value));
