@@ -42,6 +42,35 @@ public static class Shape
         return result;
     }
 
+    /// <summary>
+    /// Walks <paramref name="shape"/> for several strided operands with as few axes as possible: size-1 axes are
+    /// dropped and neighbouring axes merge when they are contiguous for every operand. Returns the merged sizes
+    /// and, per operand, the merged strides (empty for a one-element shape).
+    /// </summary>
+    public static (int[] Sizes, int[][] Strides) MergeAxes(int[] shape, Tensor[] operands)
+    {
+        var dims = new List<int>();
+        var strides = operands.Select(_ => new List<int>()).ToArray();
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] == 1) continue;
+            bool merge = dims.Count > 0;
+            for (int k = 0; k < operands.Length && merge; k++)
+                merge = strides[k][^1] == operands[k].Strides[d] * shape[d];
+            if (merge)
+            {
+                dims[^1] *= shape[d];
+                for (int k = 0; k < operands.Length; k++) strides[k][^1] = operands[k].Strides[d];
+            }
+            else
+            {
+                dims.Add(shape[d]);
+                for (int k = 0; k < operands.Length; k++) strides[k].Add(operands[k].Strides[d]);
+            }
+        }
+        return (dims.ToArray(), strides.Select(s => s.ToArray()).ToArray());
+    }
+
     /// <summary>Turns a possibly negative axis into 0..rank-1.</summary>
     public static int Axis(string op, int axis, int rank)
     {

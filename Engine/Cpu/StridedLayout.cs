@@ -12,32 +12,10 @@ internal sealed class StridedLayout
 
     public StridedLayout(int[] shape, params Tensor[] operands)
     {
-        var dims = new List<int>();
-        var strides = operands.Select(_ => new List<int>()).ToArray();
-        for (int d = 0; d < shape.Length; d++)
-        {
-            if (shape[d] == 1) continue;
-            bool merge = dims.Count > 0;
-            for (int k = 0; k < operands.Length && merge; k++)
-                merge = strides[k][^1] == operands[k].Strides[d] * shape[d];
-            if (merge)
-            {
-                dims[^1] *= shape[d];
-                for (int k = 0; k < operands.Length; k++) strides[k][^1] = operands[k].Strides[d];
-            }
-            else
-            {
-                dims.Add(shape[d]);
-                for (int k = 0; k < operands.Length; k++) strides[k].Add(operands[k].Strides[d]);
-            }
-        }
-        if (dims.Count == 0)
-        {
-            dims.Add(1);
-            foreach (var s in strides) s.Add(1);
-        }
-        _shape = dims.ToArray();
-        _strides = strides.Select(s => s.ToArray()).ToArray();
+        var (dims, strides) = Shape.MergeAxes(shape, operands);
+        // A one-element shape still has one row of one element.
+        _shape = dims.Length == 0 ? [1] : dims;
+        _strides = dims.Length == 0 ? strides.Select(_ => new[] { 1 }).ToArray() : strides;
         _offsets = operands.Select(o => o.Offset).ToArray();
         Inner = _shape[^1];
         Rows = Shape.Count(_shape) / Math.Max(1, Inner);

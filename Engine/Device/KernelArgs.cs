@@ -60,29 +60,11 @@ internal unsafe struct LayoutArg
     /// </summary>
     public static LayoutArg Of(int[] shape, params Tensor[] operands)
     {
-        var dims = new List<int>();
-        var strides = operands.Select(_ => new List<int>()).ToArray();
-        for (int d = 0; d < shape.Length; d++)
-        {
-            if (shape[d] == 1) continue;
-            bool merge = dims.Count > 0;
-            for (int k = 0; k < operands.Length && merge; k++)
-                merge = strides[k][^1] == operands[k].Strides[d] * shape[d];
-            if (merge)
-            {
-                dims[^1] *= shape[d];
-                for (int k = 0; k < operands.Length; k++) strides[k][^1] = operands[k].Strides[d];
-            }
-            else
-            {
-                dims.Add(shape[d]);
-                for (int k = 0; k < operands.Length; k++) strides[k].Add(operands[k].Strides[d]);
-            }
-        }
-        if (dims.Count > MaxDims)
-            throw new NotSupportedException($"device kernels take at most {MaxDims} non-mergeable axes; shape {Engine.Shape.Format(shape)} has {dims.Count}");
-        var l = new LayoutArg { Rank = dims.Count };
-        for (int d = 0; d < dims.Count; d++)
+        var (dims, strides) = Engine.Shape.MergeAxes(shape, operands);
+        if (dims.Length > MaxDims)
+            throw new NotSupportedException($"device kernels take at most {MaxDims} non-mergeable axes; shape {Engine.Shape.Format(shape)} has {dims.Length}");
+        var l = new LayoutArg { Rank = dims.Length };
+        for (int d = 0; d < dims.Length; d++)
         {
             l.Size[d] = dims[d];
             for (int k = 0; k < operands.Length; k++) l.Stride[k * MaxDims + d] = strides[k][d];
