@@ -112,7 +112,7 @@ public static class TrainCommand
         var config = new TrainConfig
         {
             Data = dir, Iterations = iterations, InputSize = 64, Depth = [1, 1, 1, 1], Width = 0.125,
-            Seed = 7, LabelSet = 0, SupervisedEpisodes = true, DecayEvery = 1000, LearningRate = 1e-2,
+            Seed = 7, LabelSet = 0, SupervisedEpisodes = true, DecayEvery = 1000, LearningRate = 1e-3,
         };
         var checkpoints = Path.Combine(dir, "checkpoints");
         var acc = Context.Default.CreateCpuAccelerator(threads);
