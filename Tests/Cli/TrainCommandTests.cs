@@ -82,15 +82,21 @@ public class TrainCommandTests
         try
         {
             var data = Phantoms(root);
-            double[] Losses(Accelerator acc, string name)
+            double[] Losses(Accelerator acc, string name, double lr)
             {
-                // The default learning rate: with 1e-2 the tiny net is chaotic and rounding differences grow within a few steps.
-                Trainer.Run(Tiny(data, 8) with { LearningRate = 1e-3 }, Path.Combine(root, name), 8, null, acc, TextWriter.Null, TextWriter.Null);
+                Trainer.Run(Tiny(data, 8) with { LearningRate = lr }, Path.Combine(root, name), 8, null, acc, TextWriter.Null, TextWriter.Null);
                 return File.ReadAllLines(Path.Combine(root, name, Trainer.MetricsName)).Skip(1)
                     .Select(l => l.Split(',')[1]).Where(v => v.Length > 0).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             }
-            var cpu = Losses(Context.Default.CreateCpuAccelerator(2), "cpu");
-            var opencl = Losses(Context.Default.GetAccelerator("opencl"), "opencl");
+            // Learning rate 0: the same weights meet every episode, so each loss checks the whole forward on the device.
+            var cpuFrozen = Losses(Context.Default.CreateCpuAccelerator(2), "cpu0", 0);
+            var openclFrozen = Losses(Context.Default.GetAccelerator("opencl"), "opencl0", 0);
+            Assert.Equal(cpuFrozen.Length, openclFrozen.Length);
+            for (int i = 0; i < cpuFrozen.Length; i++)
+                Assert.True(Math.Abs(cpuFrozen[i] - openclFrozen[i]) <= 1e-3 * Math.Max(1, Math.Abs(cpuFrozen[i])), $"frozen, iteration {i + 1}: cpu {cpuFrozen[i]}, opencl {openclFrozen[i]}");
+            // Training at the default learning rate.
+            var cpu = Losses(Context.Default.CreateCpuAccelerator(2), "cpu", 1e-3);
+            var opencl = Losses(Context.Default.GetAccelerator("opencl"), "opencl", 1e-3);
             Assert.True(cpu.Length >= 5, "most iterations must train");
             Assert.True(opencl.Length >= 4, $"opencl trained only {opencl.Length} iterations");
             // The first four updates agree to float32 rounding. Later ones may not: the ALP head makes discrete choices
