@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace IlgpuSeg.Engine;
 
@@ -147,11 +148,11 @@ internal sealed partial class CpuKernels
                     }
                     T* src = plane + ih * s.W;
                     int iw0 = -g.PadW + kj * g.DilationW;
-                    for (int ow = 0; ow < s.Wo; ow++)
-                    {
-                        int iw = iw0 + ow * g.StrideW;
-                        row[ow] = (uint)iw < (uint)s.W ? src[iw] : T.Zero;
-                    }
+                    var (lo, hi) = InsideColumns(iw0, g.StrideW, s.W, s.Wo);
+                    new Span<T>(row, lo).Clear();
+                    if (g.StrideW == 1) new ReadOnlySpan<T>(src + iw0 + lo, hi - lo).CopyTo(new Span<T>(row + lo, hi - lo));
+                    else for (int ow = lo; ow < hi; ow++) row[ow] = src[iw0 + ow * g.StrideW];
+                    new Span<T>(row + hi, s.Wo - hi).Clear();
                 }
             }
         });
@@ -178,15 +179,26 @@ internal sealed partial class CpuKernels
                         T* dst = plane + ih * s.W;
                         T* row = src + oh * s.Wo;
                         int iw0 = -g.PadW + kj * g.DilationW;
-                        for (int ow = 0; ow < s.Wo; ow++)
+                        var (lo, hi) = InsideColumns(iw0, g.StrideW, s.W, s.Wo);
+                        if (g.StrideW == 1)
                         {
-                            int iw = iw0 + ow * g.StrideW;
-                            if ((uint)iw < (uint)s.W) dst[iw] += row[ow];
+                            var target = new Span<T>(dst + iw0 + lo, hi - lo);
+                            TensorPrimitives.Add(target, new ReadOnlySpan<T>(row + lo, hi - lo), target);
                         }
+                        else for (int ow = lo; ow < hi; ow++) dst[iw0 + ow * g.StrideW] += row[ow];
                     }
                 }
             }
         });
+    }
+
+    /// <summary>The output columns [lo, hi) whose input column iw0 + ow·stride lies inside [0, width).</summary>
+    private static (int Lo, int Hi) InsideColumns(int iw0, int stride, int width, int outWidth)
+    {
+        int lo = iw0 >= 0 ? 0 : (-iw0 + stride - 1) / stride;
+        int hi = iw0 >= width ? 0 : (width - iw0 + stride - 1) / stride;
+        lo = Math.Min(lo, outWidth);
+        return (lo, Math.Clamp(hi, lo, outWidth));
     }
 
     /// <summary>y[n, o, :] += bias[o].</summary>
