@@ -107,7 +107,12 @@ public sealed class DplSegmenter : Module
             var terms = new List<Variable>();
             for (int i = 2; i < enhanced.Length; i++)
             {
-                var gap = F.Sub(F.Mean(enhanced[foreground[i] ? 1 : 0].Prototypes, [0]), F.Mean(enhanced[i].Prototypes, [0]));
+                Variable ClassMean(Variable prototypes)
+                {
+                    var mean = F.Reshape(F.Mean(prototypes, [0]), 1, -1);
+                    return Dpl.Config.UnitScale ? Prototypes.Normalize(mean, 1) : mean;
+                }
+                var gap = F.Sub(ClassMean(enhanced[foreground[i] ? 1 : 0].Prototypes), ClassMean(enhanced[i].Prototypes));
                 terms.Add(F.Sum(F.Mul(gap, gap)));
             }
             alignLoss = terms.Count == 0 ? new Variable(Tensor.Zeros([], fq.DType, fq.Data.Accelerator))

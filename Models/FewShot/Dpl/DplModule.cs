@@ -156,19 +156,24 @@ public sealed class DplModule : Module
         int t = startStep ?? (training ? 1 + generator.NextInt(Config.Steps) : Config.InferenceStart);
         if (t < 1 || t > Config.Steps) throw new ArgumentOutOfRangeException(nameof(startStep), t, $"start step must be in 1..{Config.Steps}");
         int m = p0.Shape[0], k = training ? 1 : Config.Variants;
+        // Unit scale: diffuse p0 / rms(p0) and scale the denoised prototypes back (see DplConfig.UnitScale).
+        var rms = Config.UnitScale ? F.Sqrt(F.AddScalar(F.Mean(F.Mul(p0, p0), [1], keepDim: true), 1e-12)) : null;
+        var original = p0;
+        if (rms != null) p0 = F.Div(p0, rms);
         var condition = Condition(p0);
         // The K variants run as one [K·m, D] batch; p0 and c are tiled, so their gradients sum over variants.
         var p0Tiled = k == 1 ? p0 : F.Concat(Enumerable.Repeat(p0, k).ToArray(), 0);
         var conditionTiled = k == 1 ? condition : F.Concat(Enumerable.Repeat(condition, k).ToArray(), 0);
         var epsilon = Tensor.Normal([k * m, Dim], generator, dtype: p0.DType, accelerator: p0.Data.Accelerator);
         var (pDiff, firstEpsHat) = Denoise(Noise(p0Tiled, epsilon, t), conditionTiled, t, generator);
+        Variable Rescale(Variable p) => rms == null ? p : F.Mul(p, rms);
         if (training)
         {
-            var enhanced = Fuse(p0, pDiff);
+            var enhanced = Fuse(original, Rescale(pDiff));
             return new EnhanceResult(enhanced, F.MseLoss(firstEpsHat, new Variable(epsilon)), [enhanced], t);
         }
-        var variants = Enumerable.Range(0, k).Select(i => Fuse(p0, F.Narrow(pDiff, 0, i * m, m))).ToArray();
+        var variants = Enumerable.Range(0, k).Select(i => Fuse(original, Rescale(F.Narrow(pDiff, 0, i * m, m)))).ToArray();
         var mean = F.Mean(F.Reshape(pDiff, k, m, Dim), [0]);
-        return new EnhanceResult(Fuse(p0, mean), null, variants, t);
+        return new EnhanceResult(Fuse(original, Rescale(mean)), null, variants, t);
     }
 }
