@@ -42,6 +42,16 @@ public sealed class FewShotEncoder : Layer
 
     public int FeatureChannels { get; }
 
+    /// <summary>
+    /// Features of a support and a query image [1, 3, H, W] each, computed as one batch so batch norm sees both
+    /// (as the reference few-shot models do).
+    /// </summary>
+    public (Variable Support, Variable Query) EncodePair(Tensor supportImage, Tensor queryImage)
+    {
+        var both = Forward(new Variable(Ops.Concat([supportImage, queryImage], 0)));
+        return (F.Narrow(both, 0, 0, 1), F.Narrow(both, 0, 1, 1));
+    }
+
     /// <summary>Features [N, FeatureChannels, H/8, W/8] of images [N, 3, H, W].</summary>
     public override Variable Forward(Variable x)
     {

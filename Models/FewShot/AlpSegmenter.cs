@@ -39,17 +39,10 @@ public sealed class AlpSegmenter : Module
 
     public double AlignWeight { get; init; } = 1.0;
 
-    /// <summary>Features of support and query [1, 3, H, W] each, computed in one batch.</summary>
-    public (Variable Support, Variable Query) Encode(Tensor supportImage, Tensor queryImage)
-    {
-        var both = Encoder.Forward(new Variable(Ops.Concat([supportImage, queryImage], 0)));
-        return (F.Narrow(both, 0, 0, 1), F.Narrow(both, 0, 1, 1));
-    }
-
     /// <summary>Query logits [1, 2, H, W] (bg, fg) from a support image, its mask [1, 1, H, W] and a query image.</summary>
     public Variable Predict(Tensor supportImage, Tensor supportMask, Tensor queryImage)
     {
-        var (fs, fq) = Encode(supportImage, queryImage);
+        var (fs, fq) = Encoder.EncodePair(supportImage, queryImage);
         var logits = Head.Forward(fs, supportMask, fq, IsTraining);
         return F.Interpolate(logits, queryImage.Shape[2], queryImage.Shape[3], alignCorners: false);
     }
@@ -60,7 +53,7 @@ public sealed class AlpSegmenter : Module
     /// </summary>
     public EpisodeLoss Loss(Tensor supportImage, Tensor supportMask, IndexTensor supportLabel, Tensor queryImage, IndexTensor queryLabel)
     {
-        var (fs, fq) = Encode(supportImage, queryImage);
+        var (fs, fq) = Encoder.EncodePair(supportImage, queryImage);
         int h = fq.Shape[2], w = fq.Shape[3], height = queryImage.Shape[2], width = queryImage.Shape[3];
         var logits = Head.Forward(fs, supportMask, fq, IsTraining);
         var weight = Tensor.FromArray(QueryClassWeights, [2], supportImage.Accelerator).To(supportImage.DType);

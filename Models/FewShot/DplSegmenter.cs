@@ -35,13 +35,6 @@ public sealed class DplSegmenter : Module
 
     public double AlignWeight { get; init; } = 1.0;
 
-    /// <summary>Features of support and query [1, 3, H, W] each, computed in one batch (as AlpSegmenter).</summary>
-    public (Variable Support, Variable Query) Encode(Tensor supportImage, Tensor queryImage)
-    {
-        var both = Encoder.Forward(new Variable(Ops.Concat([supportImage, queryImage], 0)));
-        return (F.Narrow(both, 0, 0, 1), F.Narrow(both, 0, 1, 1));
-    }
-
     /// <summary>Query logits [1, 2, H, W] (bg, fg) from enhanced support prototypes.</summary>
     public Variable Predict(Tensor supportImage, Tensor supportMask, Tensor queryImage, Generator? noise = null) =>
         PredictCore(supportImage, supportMask, queryImage, noise).Logits;
@@ -67,7 +60,7 @@ public sealed class DplSegmenter : Module
 
     private (Variable Logits, List<AlpHead.ClassPrototypes[]> Variants, Variable Fq) PredictCore(Tensor supportImage, Tensor supportMask, Tensor queryImage, Generator? noise)
     {
-        var (fs, fq) = Encode(supportImage, queryImage);
+        var (fs, fq) = Encoder.EncodePair(supportImage, queryImage);
         var (fgGrid, bgGrid) = AlpHead.Grids(supportMask, fs.Shape[2], fs.Shape[3]);
         var sets = new[] { Head.Background(fs, bgGrid, IsTraining), Head.Foreground(fs, fgGrid, IsTraining) };
         var generator = noise ?? (IsTraining ? NoiseGenerator : new Generator(Dpl.Config.InferenceSeed));
@@ -84,7 +77,7 @@ public sealed class DplSegmenter : Module
     /// </summary>
     public EpisodeLoss Loss(Tensor supportImage, Tensor supportMask, IndexTensor supportLabel, Tensor queryImage, IndexTensor queryLabel)
     {
-        var (fs, fq) = Encode(supportImage, queryImage);
+        var (fs, fq) = Encoder.EncodePair(supportImage, queryImage);
         int h = fq.Shape[2], w = fq.Shape[3], height = queryImage.Shape[2], width = queryImage.Shape[3];
         var (fgGrid, bgGrid) = AlpHead.Grids(supportMask, h, w);
         var support = new[] { Head.Background(fs, bgGrid, IsTraining), Head.Foreground(fs, fgGrid, IsTraining) };

@@ -99,7 +99,7 @@ public sealed class JapcSegmenter : Module
     private (Variable Support, Variable Query) Encode(Tensor supportImage, Tensor queryImage)
     {
         Baseline.Train(IsTraining);
-        return Baseline.Encode(supportImage, queryImage);
+        return Encoder.EncodePair(supportImage, queryImage);
     }
 
     private static List<Tensor> SupportGrids(IReadOnlyList<Tensor> masks, Variable features) =>
