@@ -31,9 +31,15 @@ public static class TrainCommand
         var checkpoints = new Option<string>("--checkpoints") { Description = "Checkpoint folder", DefaultValueFactory = _ => "checkpoints" };
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 250 };
         var resume = new Option<string?>("--resume") { Description = "Checkpoint to continue from" };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this iteration with a checkpoint (schedules still follow --iterations); continue later with --resume" };
         var device = new Option<string>("--device") { Description = "cpu, opencl or cuda (optionally :N)", DefaultValueFactory = _ => "cpu" };
+        var japcForm = new Option<string>("--japc-form") { Description = "JAPC calibration: attention (the paper's) or gated (residual, γ = 0 at start)", DefaultValueFactory = _ => "attention" };
+        var dplAlignment = new Option<string>("--dpl-alignment") { Description = "DPL alignment loss: prototype (METHODS eq. 15) or panet", DefaultValueFactory = _ => "prototype" };
+        var dplTarget = new Option<string>("--dpl-target") { Description = "Prototypes DPL enhances: all or global (the fg masked average only)", DefaultValueFactory = _ => "all" };
+        var dplBeta = new Option<double>("--dpl-beta") { Description = "β, the weight of DPL's diffusion loss", DefaultValueFactory = _ => 0.02 };
         var command = new Command("train", "Train a few-shot segmenter on superpixel pseudo-labels (no arguments: a short demo on synthetic phantoms)")
-            { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, resume, device };
+            { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, resume, stopAfter, device,
+              japcForm, dplAlignment, dplTarget, dplBeta };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -55,10 +61,14 @@ public static class TrainCommand
                     Depth = ParseDepth(parse.GetValue(depth)!),
                     Width = parse.GetValue(width),
                     Seed = parse.GetValue(seed),
+                    JapcForm = parse.GetValue(japcForm)!,
+                    DplAlignment = parse.GetValue(dplAlignment)!,
+                    DplTarget = parse.GetValue(dplTarget)!,
+                    DplBeta = parse.GetValue(dplBeta),
                 };
                 Validate(config);
                 var result = Trainer.Run(config, parse.GetValue(checkpoints)!, parse.GetValue(every), parse.GetValue(resume),
-                    Accelerators.Select(parse.GetValue(device)!, parse.GetValue(threads)), output, error);
+                    Accelerators.Select(parse.GetValue(device)!, parse.GetValue(threads)), output, error, parse.GetValue(stopAfter));
                 output.WriteLine($"done: {result.Iterations} iterations, {result.Skipped} skipped, mean loss of the last 50 {result.MeanLastLoss:F4}; checkpoint {result.CheckpointPath}");
                 return 0;
             }
@@ -97,6 +107,8 @@ public static class TrainCommand
     {
         if (!Directory.Exists(config.Data)) throw new ArgumentException($"--data: folder '{config.Data}' does not exist");
         if (config.Head is not ("alp" or "dpl" or "japc" or "dpl+japc")) throw new ArgumentException($"--head: unknown head '{config.Head}' (alp, dpl, japc or dpl+japc)");
+        try { _ = config.Japc; _ = config.Dpl; }
+        catch (ArgumentException e) { throw new ArgumentException($"--japc-form/--dpl-*: {e.Message}"); }
         if (config.Setting is not (1 or 2)) throw new ArgumentException($"--setting: {config.Setting} (use 1 or 2)");
         if (config.Iterations < 1 || config.InputSize < 32 || config.InputSize % 8 != 0)
             throw new ArgumentException("--iterations must be positive and --size a multiple of 8, at least 32");

@@ -9,7 +9,7 @@ public sealed record EpisodeBatch(Tensor SupportImage, IReadOnlyList<Tensor> Sup
     Tensor QueryImage, IReadOnlyList<IndexTensor> QueryLabels);
 
 /// <summary>
-/// The trainer's and evaluator's view of a few-shot head (alp, dpl, japc): the module, one loss per episode,
+/// The trainer's and evaluator's view of a few-shot head (alp, dpl, japc, dpl+japc): the module, one loss per episode,
 /// and the foreground probability [1, 1, S, S] per rater for a query.
 /// </summary>
 public abstract class HeadRunner
@@ -30,9 +30,10 @@ public abstract class HeadRunner
         return config.Head switch
         {
             "alp" => new Alp(new AlpSegmenter(encoder, AlpConfig.Default)),
-            "dpl" => new Dpl(new DplSegmenter(encoder, AlpConfig.Default, new DplConfig(), init, noise)),
-            "japc" => new Japc(new JapcSegmenter(encoder, AlpConfig.Default, JapcConfig.Default, init)),
-            _ => throw new ArgumentException($"head '{config.Head}' is not implemented in this build (alp, dpl, japc)"),
+            "dpl" => new Dpl(new DplSegmenter(encoder, AlpConfig.Default, config.Dpl, init, noise)),
+            "japc" => new Japc(new JapcSegmenter(encoder, AlpConfig.Default, config.Japc, init)),
+            "dpl+japc" => new Japc(new JapcSegmenter(encoder, AlpConfig.Default, config.Japc, init, config.Dpl, noise)),
+            _ => throw new ArgumentException($"unknown head '{config.Head}' (alp, dpl, japc or dpl+japc)"),
         };
     }
 
@@ -63,10 +64,16 @@ public abstract class HeadRunner
             supportMasks.Select(m => Foreground(model.Predict(supportImage, m, queryImage))).ToArray();
     }
 
-    /// <summary>JAPC: stage 1 (first half) trains the baseline on rater 0, stage 2 calibrates across raters.</summary>
+    /// <summary>JAPC (and DPL + JAPC): stage 1 (first half) trains the baseline (ALP or DPL) on rater 0, stage 2 calibrates across raters.</summary>
     private sealed class Japc(JapcSegmenter model) : HeadRunner
     {
         public override Module Model => model;
+
+        public override ulong NoiseCounter
+        {
+            get => model.Enhancer?.NoiseGenerator.Counter ?? 0;
+            set { if (model.Enhancer != null) model.Enhancer.NoiseGenerator.Counter = value; }
+        }
 
         public override EpisodeLoss Loss(EpisodeBatch e, int iteration, int iterations)
         {

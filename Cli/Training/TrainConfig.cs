@@ -25,6 +25,14 @@ public sealed record TrainConfig
     public double WeightDecay { get; init; } = 5e-4;
     public double Gamma { get; init; } = 0.95;
     public int DecayEvery { get; init; } = 1000;
+    /// <summary>JAPC's calibrated prototypes: "attention" (the paper's P̃ = A V) or "gated" (P + γ(A V − P), γ = 0 at start).</summary>
+    public string JapcForm { get; init; } = "attention";
+    /// <summary>DPL's alignment loss: "prototype" (METHODS eq. 15) or "panet".</summary>
+    public string DplAlignment { get; init; } = "prototype";
+    /// <summary>Which prototypes DPL enhances: "all" or "global" (only the fg masked average, the paper's p0).</summary>
+    public string DplTarget { get; init; } = "all";
+    /// <summary>β, the weight of L_diff.</summary>
+    public double DplBeta { get; init; } = 0.02;
     /// <summary>Episodes from ground-truth labels of the training classes instead of superpixels (the demo uses this).</summary>
     public bool SupervisedEpisodes { get; init; }
 
@@ -38,6 +46,35 @@ public sealed record TrainConfig
         "reduce" => Models.FeatureHead.Reduce,
         "aspp" => Models.FeatureHead.Aspp,
         _ => throw new ArgumentException($"unknown feature head '{FeatureHead}' (reduce or aspp)"),
+    };
+
+    [JsonIgnore]
+    public JapcConfig Japc => JapcConfig.Default with
+    {
+        Form = JapcForm switch
+        {
+            "attention" => Models.JapcForm.Attention,
+            "gated" => Models.JapcForm.GatedResidual,
+            _ => throw new ArgumentException($"unknown JAPC form '{JapcForm}' (attention or gated)"),
+        },
+    };
+
+    [JsonIgnore]
+    public DplConfig Dpl => DplConfig.Default with
+    {
+        Alignment = DplAlignment switch
+        {
+            "prototype" => Models.DplAlignment.Prototype,
+            "panet" => Models.DplAlignment.Panet,
+            _ => throw new ArgumentException($"unknown DPL alignment '{DplAlignment}' (prototype or panet)"),
+        },
+        Target = DplTarget switch
+        {
+            "all" => Models.DplTarget.All,
+            "global" => Models.DplTarget.Global,
+            _ => throw new ArgumentException($"unknown DPL target '{DplTarget}' (all or global)"),
+        },
+        LossWeight = DplBeta >= 0 && double.IsFinite(DplBeta) ? DplBeta : throw new ArgumentException($"DPL β {DplBeta} must be a finite number ≥ 0"),
     };
 
     [JsonIgnore]

@@ -42,9 +42,14 @@ public static class Trainer
     }
 
     /// <summary>Raters per episode: JAPC trains with the pseudo-label plus two pseudo-styled raters (METHODS §4).</summary>
-    public static int RatersFor(TrainConfig config) => config.Head == "japc" ? 3 : 1;
+    public static int RatersFor(TrainConfig config) => config.Head is "japc" or "dpl+japc" ? 3 : 1;
 
-    public static TrainResult Run(TrainConfig config, string checkpointDir, int checkpointEvery, string? resumePath, Accelerator acc, TextWriter log, TextWriter progressOutput)
+    /// <summary>
+    /// Trains to <c>config.Iterations</c>, or stops after iteration <paramref name="stopAfter"/> with a checkpoint there
+    /// (a planned interruption: the schedules still follow <c>config.Iterations</c>, and <c>--resume</c> continues).
+    /// </summary>
+    public static TrainResult Run(TrainConfig config, string checkpointDir, int checkpointEvery, string? resumePath, Accelerator acc, TextWriter log, TextWriter progressOutput,
+        int? stopAfter = null)
     {
         var checkpoint = resumePath == null ? null : Checkpoint.Load(resumePath);
         if (checkpoint != null && !checkpoint.Config.SameRunAs(config))
@@ -88,10 +93,11 @@ public static class Trainer
         log.WriteLine($"training {config.Head} on {folder.Scans.Count} scans (fold {config.Fold}, setting {config.Setting}, test classes {string.Join(",", fold.TestClasses)}), "
             + $"ResNet {string.Join("-", config.Depth)} width {config.Width}, input {config.InputSize}², {parameters.Sum(p => (long)p.Parameter.Data.Count)} parameters, on {acc}");
 
+        int end = Math.Min(config.Iterations, stopAfter ?? int.MaxValue);
         var progress = new ProgressLine(start, config.Iterations, progressOutput);
         var recent = new Queue<double>();
         model.Train();
-        for (int it = start; it < config.Iterations; it++)
+        for (int it = start; it < end; it++)
         {
             sgd.LearningRate = decay.At(it);
             var episode = nextEpisode(episodeGen);
@@ -125,7 +131,7 @@ public static class Trainer
             if (recent.Count > 50) recent.Dequeue();
             metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},{total:G6},{loss.Query:G6},{loss.Align:G6},{loss.Diff ?? 0:G6},{loss.Calib:G6},{sgd.LearningRate:G6},{skipped},"));
             progress.Report(it, string.Create(CultureInfo.InvariantCulture, $"loss {total:F4} (query {loss.Query:F4}, align {loss.Align:F4}{(loss.Diff is double d ? $", diff {d:F4}" : "")}{(loss.Calib != 0 ? $", calib {loss.Calib:F4}" : "")}) skipped {skipped}"));
-            if ((it + 1) % checkpointEvery == 0 || it + 1 == config.Iterations)
+            if ((it + 1) % checkpointEvery == 0 || it + 1 == end)
             {
                 metrics.Flush();
                 new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, runner.NoiseCounter, skipped,
@@ -133,7 +139,8 @@ public static class Trainer
             }
         }
         if (skipped > 0) log.WriteLine($"{skipped} episode(s) skipped (no prototype could be built); see {MetricsName}");
-        return new TrainResult(config.Iterations, skipped, recent.Count == 0 ? double.NaN : recent.Average(), checkpointPath);
+        if (end < config.Iterations) log.WriteLine($"stopped after iteration {end} of {config.Iterations}; continue with --resume {checkpointPath}");
+        return new TrainResult(Math.Max(end, start), skipped, recent.Count == 0 ? double.NaN : recent.Average(), checkpointPath);
     }
 
     /// <summary>The metrics CSV, keeping rows before <paramref name="start"/> when resuming so no iteration appears twice.</summary>

@@ -142,7 +142,7 @@ public sealed class DplSegmenter : Module
     /// Enhances the selected rows of every set as one batch: all rows (<see cref="DplTarget.All"/>) or only each
     /// foreground set's global prototype, its last row (<see cref="DplTarget.Global"/>).
     /// </summary>
-    private (AlpHead.ClassPrototypes[] Sets, EnhanceResult Result) EnhanceSets(IReadOnlyList<AlpHead.ClassPrototypes> sets, bool[] foreground, Generator generator, int? t)
+    internal (AlpHead.ClassPrototypes[] Sets, EnhanceResult Result) EnhanceSets(IReadOnlyList<AlpHead.ClassPrototypes> sets, bool[] foreground, Generator generator, int? t)
     {
         var rows = new List<Variable>();
         for (int i = 0; i < sets.Count; i++)

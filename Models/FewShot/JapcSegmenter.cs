@@ -9,15 +9,23 @@ namespace IlgpuSeg.Models;
 /// (<see cref="JapcCalibration"/>) and rater r's query is segmented with its calibrated prototypes by the
 /// baseline head. The state dict is the baseline's (encoder.*) plus japc.*, so a stage-1 AlpSegmenter
 /// checkpoint loads with strict = false and only japc.* missing.
+/// With a <see cref="DplConfig"/> it is DPL + JAPC (METHODS §5): every rater's prototypes (and the consensus
+/// prototypes) are first enhanced by DPL as one batch, then calibrated; L adds β·L_diff, stage 1 is plain DPL
+/// on rater 0, and the state dict adds dpl.*.
 /// </summary>
 public sealed class JapcSegmenter : Module
 {
-    public JapcSegmenter(FewShotEncoder encoder, AlpConfig alp, JapcConfig config, Generator init)
+    public JapcSegmenter(FewShotEncoder encoder, AlpConfig alp, JapcConfig config, Generator init, DplConfig? dpl = null, Generator? noise = null)
     {
         Config = config;
-        // The baseline shares the encoder; it is not registered, so its parameters are not listed twice.
+        // The baselines share the encoder; they are not registered, so their parameters are not listed twice.
         Baseline = new AlpSegmenter(encoder, alp);
         Encoder = RegisterModule("encoder", encoder);
+        if (dpl != null)
+        {
+            Enhancer = new DplSegmenter(encoder, alp, dpl, init, noise ?? throw new ArgumentNullException(nameof(noise), "DPL + JAPC needs a noise generator"));
+            RegisterModule("dpl", Enhancer.Dpl);
+        }
         var like = encoder.Parameters().First().Data;
         Calibration = RegisterModule("japc", new JapcCalibration(encoder.FeatureChannels, config.Form, init, like.DType, like.Accelerator));
     }
@@ -30,6 +38,9 @@ public sealed class JapcSegmenter : Module
     public FewShotEncoder Encoder { get; }
 
     public JapcCalibration Calibration { get; }
+
+    /// <summary>DPL on the same encoder when this is DPL + JAPC (its noise generator draws the training noise), else null.</summary>
+    public DplSegmenter? Enhancer { get; }
 
     /// <summary>Stage switch: false = stage 1 (plain ALP on rater 0 in the loss; uncalibrated per-rater predictions).</summary>
     public bool Calibrate { get; set; } = true;
@@ -44,7 +55,7 @@ public sealed class JapcSegmenter : Module
     /// <summary>The head alone: one logits map [1, 2, h, w] per rater at feature resolution, from features and the raters' [1, 1, H, W] masks.</summary>
     public IReadOnlyList<Variable> Logits(Variable supportFeatures, IReadOnlyList<Tensor> supportMasks, Variable queryFeatures)
     {
-        var (raters, _) = RaterPrototypes(supportFeatures, SupportGrids(supportMasks, supportFeatures));
+        var (raters, _, _) = RaterPrototypes(supportFeatures, SupportGrids(supportMasks, supportFeatures), InferenceNoise(), null);
         return raters.Select(p => AlpHead.Logits(p.Bg, p.Fg, queryFeatures)).ToList();
     }
 
@@ -62,9 +73,9 @@ public sealed class JapcSegmenter : Module
     }
 
     /// <summary>
-    /// The training loss of one episode: L = L_seg + L_align + w·L_calib, with L_seg and L_align averaged over
-    /// raters (labels [1, H, W]: 0 bg, 1 fg, 255 ignored; support label and mask of rater r belong together).
-    /// With <see cref="Calibrate"/> off it is the baseline's loss on rater 0. Throws
+    /// The training loss of one episode: L = L_seg + L_align + w·L_calib (+ β·L_diff with DPL), with L_seg and
+    /// L_align averaged over raters (labels [1, H, W]: 0 bg, 1 fg, 255 ignored; support label and mask of rater r
+    /// belong together). With <see cref="Calibrate"/> off it is the baseline's (ALP or DPL) loss on rater 0. Throws
     /// <see cref="EmptyPrototypeSetException"/> when a support or a predicted query yields no prototype.
     /// </summary>
     public EpisodeLoss Loss(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, IReadOnlyList<IndexTensor> supportLabels, Tensor queryImage, IReadOnlyList<IndexTensor> queryLabels)
@@ -74,13 +85,21 @@ public sealed class JapcSegmenter : Module
             throw new ArgumentException($"japc loss: {supportMasks.Count} support masks, {supportLabels.Count} support labels and {queryLabels.Count} query labels; need the same number ≥ 1");
         if (!Calibrate)
         {
+            if (Enhancer != null)
+            {
+                Enhancer.Train(IsTraining);
+                return Enhancer.Loss(supportImage, supportMasks[0], supportLabels[0], queryImage, queryLabels[0]);
+            }
             Baseline.Train(IsTraining);
             return Baseline.Loss(supportImage, supportMasks[0], supportLabels[0], queryImage, queryLabels[0]);
         }
 
         var (fs, fq) = Encode(supportImage, queryImage);
         int height = queryImage.Shape[2], width = queryImage.Shape[3];
-        var (support, calib) = RaterPrototypes(fs, SupportGrids(supportMasks, fs));
+        // DPL: one start step per episode, shared by the support's and the query's enhancement.
+        var noise = IsTraining ? Enhancer?.NoiseGenerator : InferenceNoise();
+        int? t = Enhancer != null && IsTraining ? 1 + noise!.NextInt(Enhancer.Dpl.Config.Steps) : null;
+        var (support, calib, supportDiff) = RaterPrototypes(fs, SupportGrids(supportMasks, fs), noise, t);
         var logits = support.Select(p => AlpHead.Logits(p.Bg, p.Fg, fq)).ToList();
         var weight = Tensor.FromArray(Baseline.QueryClassWeights, [2], supportImage.Accelerator).To(supportImage.DType);
         var queryLoss = Average(logits.Select((l, r) => F.CrossEntropy(F.Interpolate(l, height, width, false), queryLabels[r], weight, AlpSegmenter.Ignore)));
@@ -88,17 +107,25 @@ public sealed class JapcSegmenter : Module
         // Alignment per rater: rater r's query prediction becomes its query mask; the query prototypes of all
         // raters are calibrated jointly, as the support's are, and segment the support against rater r's label.
         var predicted = logits.Select(l => Ops.Unary(UnaryOp.Step, Ops.Sub(l.Data.Narrow(1, 1, 1), l.Data.Narrow(1, 0, 1)))).ToList();
-        var (query, _) = RaterPrototypes(fq, predicted);
+        var (query, _, queryDiff) = RaterPrototypes(fq, predicted, noise, t);
         var alignLoss = Average(query.Select((p, r) =>
             F.CrossEntropy(F.Interpolate(AlpHead.Logits(p.Bg, p.Fg, fs), height, width, false), supportLabels[r], null, AlpSegmenter.Ignore)));
 
         var total = F.Add(F.Add(queryLoss, F.MulScalar(alignLoss, Baseline.AlignWeight)), F.MulScalar(calib!, Config.CalibWeight));
-        return new EpisodeLoss(total, queryLoss.Item(), alignLoss.Item()) { Calib = calib!.Item() };
+        if (Enhancer == null) return new EpisodeLoss(total, queryLoss.Item(), alignLoss.Item()) { Calib = calib!.Item() };
+        var diff = supportDiff != null && queryDiff != null ? F.MulScalar(F.Add(supportDiff, queryDiff), 0.5)
+            : new Variable(Tensor.Zeros([], fq.DType, fq.Data.Accelerator));
+        total = F.Add(total, F.MulScalar(diff, Enhancer.Dpl.Config.LossWeight));
+        return new EpisodeLoss(total, queryLoss.Item(), alignLoss.Item()) { Calib = calib!.Item(), Diff = diff.Item() };
     }
+
+    /// <summary>Inference noise for DPL: a fresh generator per prediction, so a prediction does not depend on call order.</summary>
+    private Generator? InferenceNoise() => Enhancer == null ? null : new Generator(Enhancer.Dpl.Config.InferenceSeed);
 
     private (Variable Support, Variable Query) Encode(Tensor supportImage, Tensor queryImage)
     {
         Baseline.Train(IsTraining);
+        Enhancer?.Train(IsTraining);
         return Encoder.EncodePair(supportImage, queryImage);
     }
 
@@ -106,39 +133,59 @@ public sealed class JapcSegmenter : Module
         masks.Select(m => AlpHead.Grids(m, features.Shape[2], features.Shape[3]).Fg).ToList();
 
     /// <summary>
-    /// Each rater's (bg, fg) prototypes from features and its fg mask on the feature grid, calibrated when
+    /// Each rater's (bg, fg) prototypes from features and its fg mask on the feature grid, DPL-enhanced when this is
+    /// DPL + JAPC (L_diff of that enhancement returned, null otherwise or at inference), then calibrated when
     /// <see cref="Calibrate"/> is on, with L_calib = (1/R) Σ_r Σ_c mean((p − p̃)²) (null when off).
     /// </summary>
-    private (List<(AlpHead.ClassPrototypes Bg, AlpHead.ClassPrototypes Fg)> Raters, Variable? Calib) RaterPrototypes(Variable features, IReadOnlyList<Tensor> fgGrids)
+    private (List<(AlpHead.ClassPrototypes Bg, AlpHead.ClassPrototypes Fg)> Raters, Variable? Calib, Variable? Diff) RaterPrototypes(
+        Variable features, IReadOnlyList<Tensor> fgGrids, Generator? noise, int? t)
     {
         var head = Baseline.Head;
         bool training = IsTraining;
-        var bg = fgGrids.Select(g => head.Background(features, Complement(g), training)).ToList();
-        var fg = fgGrids.Select(g => head.Foreground(features, g, training)).ToList();
-        if (!Calibrate) return (bg.Zip(fg).ToList(), null);
+        int raters = fgGrids.Count;
+        var sets = new List<AlpHead.ClassPrototypes>();
+        for (int r = 0; r < raters; r++)
+        {
+            sets.Add(head.Background(features, Complement(fgGrids[r]), training));
+            sets.Add(head.Foreground(features, fgGrids[r], training));
+        }
+        if (Calibrate)
+        {
+            // Consensus mask y⁽⁰⁾ = mean of the rater masks, soft. Resizing is linear, so the mean of the grids is
+            // the grid of the mean mask. Φ's background is local only; a soft consensus can leave no cell above the
+            // threshold even when every rater has one, and then the masked average of the consensus background stands in.
+            var consensusFg = fgGrids[0];
+            for (int r = 1; r < raters; r++) consensusFg = Ops.Add(consensusFg, fgGrids[r]);
+            consensusFg = Ops.MulScalar(consensusFg, 1.0 / raters);
+            var consensusBg = Complement(consensusFg);
+            int window = training ? head.Config.TrainWindow : head.Config.TestWindow;
+            var local = Prototypes.Local(features, consensusBg, window, head.Config.Threshold);
+            sets.Add(new(local ?? Prototypes.Global(features, consensusBg), local != null));
+            sets.Add(head.Foreground(features, consensusFg, training));
+        }
+        Variable? diff = null;
+        if (Enhancer != null)
+        {
+            var (enhanced, enhancement) = Enhancer.EnhanceSets(sets, sets.Select((_, i) => i % 2 == 1).ToArray(), noise!, t);
+            sets = enhanced.ToList();
+            diff = enhancement.DiffusionLoss;
+        }
+        var bg = Enumerable.Range(0, raters).Select(r => sets[2 * r]).ToList();
+        var fg = Enumerable.Range(0, raters).Select(r => sets[2 * r + 1]).ToList();
+        if (!Calibrate) return (bg.Zip(fg).ToList(), null, diff);
 
-        // Consensus mask y⁽⁰⁾ = mean of the rater masks, soft. Resizing is linear, so the mean of the grids is
-        // the grid of the mean mask.
-        var consensusFg = fgGrids[0];
-        for (int r = 1; r < fgGrids.Count; r++) consensusFg = Ops.Add(consensusFg, fgGrids[r]);
-        consensusFg = Ops.MulScalar(consensusFg, 1.0 / fgGrids.Count);
-        var consensusBg = Complement(consensusFg);
-        // Φ's background is local only; a soft consensus can leave no cell above the threshold even when every
-        // rater has one, and then the masked average of the consensus background stands in.
-        int window = training ? head.Config.TrainWindow : head.Config.TestWindow;
-        var p0Bg = F.Mean(Prototypes.Local(features, consensusBg, window, head.Config.Threshold) ?? Prototypes.Global(features, consensusBg), [0], keepDim: true);
-        var p0Fg = F.Mean(head.Foreground(features, consensusFg, training).Prototypes, [0], keepDim: true);
-
+        var p0Bg = F.Mean(sets[2 * raters].Prototypes, [0], keepDim: true);
+        var p0Fg = F.Mean(sets[2 * raters + 1].Prototypes, [0], keepDim: true);
         var bgCal = Calibration.Forward(bg.Select(p => p.Prototypes).ToList(), p0Bg);
         var fgCal = Calibration.Forward(fg.Select(p => p.Prototypes).ToList(), p0Fg);
-        var raters = new List<(AlpHead.ClassPrototypes, AlpHead.ClassPrototypes)>();
+        var result = new List<(AlpHead.ClassPrototypes, AlpHead.ClassPrototypes)>();
         var calibTerms = new List<Variable>();
-        for (int r = 0; r < fgGrids.Count; r++)
+        for (int r = 0; r < raters; r++)
         {
-            raters.Add((bg[r] with { Prototypes = bgCal[r] }, fg[r] with { Prototypes = fgCal[r] }));
+            result.Add((bg[r] with { Prototypes = bgCal[r] }, fg[r] with { Prototypes = fgCal[r] }));
             calibTerms.Add(F.Add(F.MseLoss(bg[r].Prototypes, bgCal[r]), F.MseLoss(fg[r].Prototypes, fgCal[r])));
         }
-        return (raters, Average(calibTerms));
+        return (result, Average(calibTerms), diff);
     }
 
     private static Tensor Complement(Tensor mask) => Ops.AddScalar(Ops.Neg(mask), 1);

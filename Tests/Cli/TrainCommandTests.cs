@@ -27,9 +27,9 @@ public class TrainCommandTests
         return dir;
     }
 
-    private static byte[] Train(TrainConfig config, string checkpoints, string? resume = null, int threads = 2)
+    private static byte[] Train(TrainConfig config, string checkpoints, string? resume = null, int threads = 2, int? stopAfter = null)
     {
-        var result = Trainer.Run(config, checkpoints, 4, resume, Context.Default.CreateCpuAccelerator(threads), TextWriter.Null, TextWriter.Null);
+        var result = Trainer.Run(config, checkpoints, 4, resume, Context.Default.CreateCpuAccelerator(threads), TextWriter.Null, TextWriter.Null, stopAfter);
         return File.ReadAllBytes(result.CheckpointPath);
     }
 
@@ -37,6 +37,7 @@ public class TrainCommandTests
     [InlineData("alp")]
     [InlineData("dpl")]
     [InlineData("japc")]
+    [InlineData("dpl+japc")]
     public void SameSeedGivesBitwiseIdenticalCheckpointsWhateverTheThreadCount(string head)
     {
         var root = Directory.CreateTempSubdirectory("ilgpuseg-train").FullName;
@@ -56,6 +57,8 @@ public class TrainCommandTests
     [Theory]
     [InlineData("alp")]
     [InlineData("dpl")]
+    [InlineData("japc")]
+    [InlineData("dpl+japc")]
     public void ResumingAnInterruptedRunReproducesTheUninterruptedCheckpoint(string head)
     {
         var root = Directory.CreateTempSubdirectory("ilgpuseg-train").FullName;
@@ -63,8 +66,9 @@ public class TrainCommandTests
         {
             var data = Phantoms(root);
             var straight = Train(Tiny(data, 12, head), Path.Combine(root, "straight"));
-            // "Killed" after 8 iterations: its last checkpoint is at 8 (written every 4).
-            Train(Tiny(data, 8, head), Path.Combine(root, "killed"));
+            // Interrupted after 8 of 12 iterations (--stop-after): the run keeps the 12-iteration schedules (JAPC
+            // switches stage at 6), so its checkpoint at 8 is the straight run's state at 8.
+            Train(Tiny(data, 12, head), Path.Combine(root, "killed"), stopAfter: 8);
             var checkpoint = Path.Combine(root, "killed", Trainer.CheckpointName);
             var resumed = Train(Tiny(data, 12, head), Path.Combine(root, "killed"), resume: checkpoint);
             Assert.Equal(straight, resumed);
@@ -136,6 +140,14 @@ public class TrainCommandTests
             (code, err) = Cli("--data", data, "--test-classes", "2,7");
             Assert.Equal(1, code);
             Assert.Contains("class 7 does not exist", err);
+
+            (code, err) = Cli("--data", data, "--head", "japc", "--japc-form", "softmax");
+            Assert.Equal(1, code);
+            Assert.Contains("unknown JAPC form 'softmax'", err);
+
+            (code, err) = Cli("--data", data, "--head", "dpl", "--dpl-beta", "-1");
+            Assert.Equal(1, code);
+            Assert.Contains("β -1", err);
 
             var corrupt = Path.Combine(root, "corrupt.safetensors");
             File.WriteAllBytes(corrupt, [1, 2, 3]);
