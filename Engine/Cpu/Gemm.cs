@@ -307,8 +307,23 @@ public static unsafe class Gemm
                 }
                 else
                 {
-                    // op(B)[p, j] = b[j·ldb + p]: walk each source row contiguously, scatter with stride nr.
-                    for (int j = 0; j < nr; j++)
+                    // op(B)[p, j] = b[j·ldb + p]. Eight source rows at a time, 8 × 8 register transposes: reads stay
+                    // contiguous and each write fills eight adjacent packed values (a scalar scatter with stride nr
+                    // made backward-weight's packing as slow as its arithmetic).
+                    int j = 0, pEnd = 0;
+                    if (typeof(T) == typeof(float) && Avx.IsSupported)
+                    {
+                        pEnd = kc & ~7;
+                        for (; j + 8 <= cols; j += 8)
+                        {
+                            T* src = B + (long)(blk.J0 + j0 + j) * Ldb + blk.P0;
+                            for (int p = 0; p < pEnd; p += 8)
+                                Transpose8x8((float*)src + p, Ldb, (float*)dst + (long)p * nr + j, nr);
+                            for (int jj = j; jj < j + 8; jj++)
+                                for (int p = pEnd; p < kc; p++) dst[(long)p * nr + jj] = src[(long)(jj - j) * Ldb + p];
+                        }
+                    }
+                    for (; j < nr; j++)
                     {
                         if (j < cols)
                         {
@@ -411,6 +426,28 @@ public static unsafe class Gemm
         Sse.StoreHigh(d + 10, u0);
         Sse.StoreLow(d + 16, u1);
         Sse.StoreHigh(d + 22, u1);
+    }
+
+    /// <summary>d[q·ldd + i] = s[i·lds + q] for an 8 × 8 float block, with AVX unpacks, shuffles and lane permutes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(float* s, int lds, float* d, int ldd)
+    {
+        Vector256<float> v0 = Avx.LoadVector256(s), v1 = Avx.LoadVector256(s + lds), v2 = Avx.LoadVector256(s + 2 * lds), v3 = Avx.LoadVector256(s + 3 * lds);
+        Vector256<float> v4 = Avx.LoadVector256(s + 4 * lds), v5 = Avx.LoadVector256(s + 5 * lds), v6 = Avx.LoadVector256(s + 6 * lds), v7 = Avx.LoadVector256(s + 7 * lds);
+        // Interleave pairs of rows, then pairs of pairs: within each 128-bit lane, u_k holds column k of four rows.
+        Vector256<float> t0 = Avx.UnpackLow(v0, v1), t1 = Avx.UnpackHigh(v0, v1), t2 = Avx.UnpackLow(v2, v3), t3 = Avx.UnpackHigh(v2, v3);
+        Vector256<float> t4 = Avx.UnpackLow(v4, v5), t5 = Avx.UnpackHigh(v4, v5), t6 = Avx.UnpackLow(v6, v7), t7 = Avx.UnpackHigh(v6, v7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        // Rows 0–3 supply the low lane of each output, rows 4–7 the high lane.
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     // Copies one packed-panel row; inline vector moves beat a memmove call for these 64–256 byte rows.
