@@ -8,6 +8,9 @@ namespace IlgpuSeg.Engine;
 // each slab's GEMM accumulates into the output. A 1×1, stride-1, unpadded convolution needs no columns:
 // the input plane is already the column matrix. Slab sizes depend only on the shapes, so results are
 // the same for any thread count.
+// Dilated 3×3 convolutions on small maps (ASPP: dilation 12–36 on 32×32) read mostly padding: a tap whose
+// every input row or column falls outside the image contributes nothing. Those run tap by tap over bands
+// of output rows with the same live taps (ConvBands), skipping the dead ones; see TapConv2d and friends.
 internal sealed partial class CpuKernels
 {
     private const int ColumnBudget = 1 << 21;
@@ -31,7 +34,7 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>The sizes every conv kernel needs, read from x [N, C, H, W] and w [O, C, kh, kw].</summary>
-    private readonly record struct ConvShape(int N, int C, int H, int W, int O, int Kh, int Kw, int Ho, int Wo, Conv2dGeometry G)
+    internal readonly record struct ConvShape(int N, int C, int H, int W, int O, int Kh, int Kw, int Ho, int Wo, Conv2dGeometry G)
     {
         public static ConvShape Of(int[] x, int[] w, Conv2dGeometry g) =>
             new(x[0], x[1], x[2], x[3], w[0], w[2], w[3], g.OutH(x[2], w[2]), g.OutW(x[3], w[3]), g);
@@ -49,6 +52,12 @@ internal sealed partial class CpuKernels
     private unsafe void Conv2d<T>(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = ConvShape.Of(x.Shape, w.Shape, g);
+        if (ConvBands.Of(s) is { } bands)
+        {
+            TapConv2d<T>(x, w, y, s, bands);
+            if (bias != null) AddChannelBias<T>(y, bias);
+            return;
+        }
         var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
         fixed (T* px0 = Data<T>(x), pw0 = Data<T>(w), py0 = Data<T>(y), pcol = col)
         {
@@ -75,6 +84,11 @@ internal sealed partial class CpuKernels
     private unsafe void Conv2dBackwardInput<T>(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = ConvShape.Of(dx.Shape, w.Shape, g);
+        if (ConvBands.Of(s) is { } bands)
+        {
+            TapConv2dBackwardInput<T>(dy, w, dx, s, bands);
+            return;
+        }
         var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
         fixed (T* pdy0 = Data<T>(dy), pw0 = Data<T>(w), pdx0 = Data<T>(dx), pcol = col)
         {
@@ -101,6 +115,11 @@ internal sealed partial class CpuKernels
     private unsafe void Conv2dBackwardWeight<T>(Tensor x, Tensor dy, Tensor dw, Conv2dGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = ConvShape.Of(x.Shape, dw.Shape, g);
+        if (ConvBands.Of(s) is { } bands)
+        {
+            TapConv2dBackwardWeight<T>(x, dy, dw, s, bands);
+            return;
+        }
         var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
         fixed (T* px0 = Data<T>(x), pdy0 = Data<T>(dy), pdw0 = Data<T>(dw), pcol = col)
         {
@@ -127,7 +146,6 @@ internal sealed partial class CpuKernels
     /// <summary>Column row (c − c0)·kk + ki·kw + kj holds input channel c at offset (ki, kj) for every output position.</summary>
     private unsafe void Im2Col<T>(T* xn, int c0, int c1, ConvShape s, T* col) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var g = s.G;
         nint xBase = (nint)xn, colBase = (nint)col;
         CpuParallel.For(Threads, (c1 - c0) * s.Kk, CpuParallel.Grain(s.P), (r0, r1) =>
         {
@@ -135,25 +153,7 @@ internal sealed partial class CpuKernels
             for (int r = r0; r < r1; r++)
             {
                 int c = c0 + r / s.Kk, ki = r % s.Kk / s.Kw, kj = r % s.Kw;
-                T* dst = (T*)colBase + (long)r * s.P;
-                T* plane = x + (long)c * s.Plane;
-                for (int oh = 0; oh < s.Ho; oh++)
-                {
-                    int ih = oh * g.StrideH - g.PadH + ki * g.DilationH;
-                    T* row = dst + oh * s.Wo;
-                    if ((uint)ih >= (uint)s.H)
-                    {
-                        new Span<T>(row, s.Wo).Clear();
-                        continue;
-                    }
-                    T* src = plane + ih * s.W;
-                    int iw0 = -g.PadW + kj * g.DilationW;
-                    var (lo, hi) = InsideColumns(iw0, g.StrideW, s.W, s.Wo);
-                    new Span<T>(row, lo).Clear();
-                    if (g.StrideW == 1) new ReadOnlySpan<T>(src + iw0 + lo, hi - lo).CopyTo(new Span<T>(row + lo, hi - lo));
-                    else for (int ow = lo; ow < hi; ow++) row[ow] = src[iw0 + ow * g.StrideW];
-                    new Span<T>(row + hi, s.Wo - hi).Clear();
-                }
+                ShiftedRows(x + (long)c * s.Plane, ki, kj, 0, s.Ho, s, (T*)colBase + (long)r * s.P);
             }
         });
     }
@@ -161,7 +161,6 @@ internal sealed partial class CpuKernels
     /// <summary>Adds columns back onto input channels c0..c1; one worker per channel keeps the sums ordered.</summary>
     private unsafe void Col2Im<T>(T* col, int c0, int c1, ConvShape s, T* dxn) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var g = s.G;
         nint colBase = (nint)col, dxBase = (nint)dxn;
         CpuParallel.For(Threads, c1 - c0, CpuParallel.Grain((long)s.Kk * s.P), (i0, i1) =>
         {
@@ -169,27 +168,56 @@ internal sealed partial class CpuKernels
             {
                 T* plane = (T*)dxBase + (long)(c0 + i) * s.Plane;
                 for (int k = 0; k < s.Kk; k++)
-                {
-                    int ki = k / s.Kw, kj = k % s.Kw;
-                    T* src = (T*)colBase + ((long)i * s.Kk + k) * s.P;
-                    for (int oh = 0; oh < s.Ho; oh++)
-                    {
-                        int ih = oh * g.StrideH - g.PadH + ki * g.DilationH;
-                        if ((uint)ih >= (uint)s.H) continue;
-                        T* dst = plane + ih * s.W;
-                        T* row = src + oh * s.Wo;
-                        int iw0 = -g.PadW + kj * g.DilationW;
-                        var (lo, hi) = InsideColumns(iw0, g.StrideW, s.W, s.Wo);
-                        if (g.StrideW == 1)
-                        {
-                            var target = new Span<T>(dst + iw0 + lo, hi - lo);
-                            TensorPrimitives.Add(target, new ReadOnlySpan<T>(row + lo, hi - lo), target);
-                        }
-                        else for (int ow = lo; ow < hi; ow++) dst[iw0 + ow * g.StrideW] += row[ow];
-                    }
-                }
+                    AddShiftedRows((T*)colBase + ((long)i * s.Kk + k) * s.P, k / s.Kw, k % s.Kw, 0, s.Ho, s, plane);
             }
         });
+    }
+
+    /// <summary>
+    /// Output rows oh0..oh1 of one column row: dst[(oh − oh0)·Wo + ow] = plane[ih, iw] for tap (ki, kj), where
+    /// (ih, iw) is where that tap reads for output (oh, ow), and 0 where it reads padding.
+    /// </summary>
+    private static unsafe void ShiftedRows<T>(T* plane, int ki, int kj, int oh0, int oh1, ConvShape s, T* dst) where T : unmanaged
+    {
+        var g = s.G;
+        int iw0 = -g.PadW + kj * g.DilationW;
+        var (lo, hi) = InsideColumns(iw0, g.StrideW, s.W, s.Wo);
+        for (int oh = oh0; oh < oh1; oh++)
+        {
+            int ih = oh * g.StrideH - g.PadH + ki * g.DilationH;
+            T* row = dst + (oh - oh0) * s.Wo;
+            if ((uint)ih >= (uint)s.H)
+            {
+                new Span<T>(row, s.Wo).Clear();
+                continue;
+            }
+            T* src = plane + ih * s.W;
+            new Span<T>(row, lo).Clear();
+            if (g.StrideW == 1) new ReadOnlySpan<T>(src + iw0 + lo, hi - lo).CopyTo(new Span<T>(row + lo, hi - lo));
+            else for (int ow = lo; ow < hi; ow++) row[ow] = src[iw0 + ow * g.StrideW];
+            new Span<T>(row + hi, s.Wo - hi).Clear();
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="ShiftedRows"/>: adds src's output rows oh0..oh1 onto the input plane where tap (ki, kj) read them.</summary>
+    private static unsafe void AddShiftedRows<T>(T* src, int ki, int kj, int oh0, int oh1, ConvShape s, T* plane) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = s.G;
+        int iw0 = -g.PadW + kj * g.DilationW;
+        var (lo, hi) = InsideColumns(iw0, g.StrideW, s.W, s.Wo);
+        for (int oh = oh0; oh < oh1; oh++)
+        {
+            int ih = oh * g.StrideH - g.PadH + ki * g.DilationH;
+            if ((uint)ih >= (uint)s.H) continue;
+            T* dst = plane + ih * s.W;
+            T* row = src + (oh - oh0) * s.Wo;
+            if (g.StrideW == 1)
+            {
+                var target = new Span<T>(dst + iw0 + lo, hi - lo);
+                TensorPrimitives.Add(target, new ReadOnlySpan<T>(row + lo, hi - lo), target);
+            }
+            else for (int ow = lo; ow < hi; ow++) dst[iw0 + ow * g.StrideW] += row[ow];
+        }
     }
 
     /// <summary>The output columns [lo, hi) whose input column iw0 + ow·stride lies inside [0, width).</summary>

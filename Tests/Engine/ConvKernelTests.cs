@@ -11,6 +11,9 @@ public class ConvKernelTests
     [InlineData(1, 64, 64, 64, 8, 3, 1, 1, 1)] // 64 channels × 9 × 4096 columns exceed the workspace: two slabs
     [InlineData(2, 5, 9, 11, 6, 3, 2, 2, 2)]
     [InlineData(1, 7, 8, 8, 3, 1, 1, 0, 1)]   // pointwise path
+    [InlineData(2, 6, 9, 9, 4, 3, 1, 6, 6)]   // tap path: bands with 2 and 3 live kernel rows
+    [InlineData(2, 5, 8, 8, 3, 3, 1, 9, 9)]   // tap path: only the centre tap reads the image
+    [InlineData(1, 4, 11, 7, 3, 3, 2, 5, 4)]  // tap path, stride 2, non-square
     public void MatchesDirectConvolution(int n, int c, int h, int w, int o, int k, int stride, int padding, int dilation)
     {
         var g = Conv2dGeometry.Square(stride, padding, dilation);
@@ -32,6 +35,9 @@ public class ConvKernelTests
     [InlineData(2, 64, 64, 64, 4, 3, 1, 1, 1)]
     [InlineData(2, 40, 33, 35, 5, 3, 2, 2, 2)]
     [InlineData(2, 16, 20, 20, 8, 1, 1, 0, 1)]
+    [InlineData(2, 6, 9, 9, 4, 3, 1, 6, 6)]
+    [InlineData(1, 4, 11, 7, 3, 3, 2, 5, 4)]
+    [InlineData(1, 2100, 32, 32, 2, 3, 1, 24, 24)] // tap path with two channel chunks (ASPP-like dilation 24)
     public void BackwardKernelsAreAdjoint(int n, int c, int h, int w, int o, int k, int stride, int padding, int dilation)
     {
         var g = Conv2dGeometry.Square(stride, padding, dilation);
@@ -44,6 +50,22 @@ public class ConvKernelTests
         double viaWeight = Ops.Sum(Ops.Mul(weight, Ops.Conv2dBackwardWeight(x, dy, weight.Shape, g))).Item();
         Assert.Equal(lhs, viaInput, 1e-9 * Math.Abs(lhs) + 1e-9);
         Assert.Equal(lhs, viaWeight, 1e-9 * Math.Abs(lhs) + 1e-9);
+    }
+
+    [Theory]
+    [InlineData(12, true)]
+    [InlineData(24, true)]
+    [InlineData(36, true)]
+    [InlineData(4, false)]
+    [InlineData(2, false)]
+    public void TapPathIsTakenWhereManyTapsReadOnlyPadding(int dilation, bool tapPath)
+    {
+        // ResNet-101 OS8 at 256² gives 32 × 32 maps; ASPP pads each 3 × 3 conv by its dilation.
+        var shape = CpuKernels.ConvShape.Of([2, 2048, 32, 32], [256, 2048, 3, 3], Conv2dGeometry.Square(1, dilation, dilation));
+        var bands = CpuKernels.ConvBands.Of(shape);
+        Assert.Equal(tapPath, bands != null);
+        // At dilation 36 > 32 every tap but the centre reads padding only: one GEMM over all 32 rows.
+        if (dilation == 36) Assert.Equal([(0, 32, 1, 1)], bands!.Taps().ToArray());
     }
 
     [Fact]
