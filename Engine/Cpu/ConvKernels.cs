@@ -8,9 +8,8 @@ namespace IlgpuSeg.Engine;
 // each slab's GEMM accumulates into the output. A 1×1, stride-1, unpadded convolution needs no columns:
 // the input plane is already the column matrix. Slab sizes depend only on the shapes, so results are
 // the same for any thread count.
-// Dilated 3×3 convolutions on small maps (ASPP: dilation 12–36 on 32×32) read mostly padding: a tap whose
-// every input row or column falls outside the image contributes nothing. Those run tap by tap over bands
-// of output rows with the same live taps (ConvBands), skipping the dead ones; see TapConv2d and friends.
+// Dilated 3×3 convolutions on small maps (ASPP: dilation 12–36 on 32×32) read mostly padding; those run tap
+// by tap over the output rectangle where each tap reads the image (ConvTapKernels.cs).
 internal sealed partial class CpuKernels
 {
     private const int ColumnBudget = 1 << 21;
@@ -52,9 +51,9 @@ internal sealed partial class CpuKernels
     private unsafe void Conv2d<T>(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = ConvShape.Of(x.Shape, w.Shape, g);
-        if (ConvBands.Of(s) is { } bands)
+        if (LiveTaps(s) is { } taps)
         {
-            TapConv2d<T>(x, w, y, s, bands);
+            TapConv2d<T>(x, w, y, s, taps);
             if (bias != null) AddChannelBias<T>(y, bias);
             return;
         }
@@ -84,9 +83,9 @@ internal sealed partial class CpuKernels
     private unsafe void Conv2dBackwardInput<T>(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = ConvShape.Of(dx.Shape, w.Shape, g);
-        if (ConvBands.Of(s) is { } bands)
+        if (LiveTaps(s) is { } taps)
         {
-            TapConv2dBackwardInput<T>(dy, w, dx, s, bands);
+            TapConv2dBackwardInput<T>(dy, w, dx, s, taps);
             return;
         }
         var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
@@ -115,9 +114,9 @@ internal sealed partial class CpuKernels
     private unsafe void Conv2dBackwardWeight<T>(Tensor x, Tensor dy, Tensor dw, Conv2dGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = ConvShape.Of(x.Shape, dw.Shape, g);
-        if (ConvBands.Of(s) is { } bands)
+        if (LiveTaps(s) is { } taps)
         {
-            TapConv2dBackwardWeight<T>(x, dy, dw, s, bands);
+            TapConv2dBackwardWeight<T>(x, dy, dw, s, taps);
             return;
         }
         var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
@@ -153,7 +152,7 @@ internal sealed partial class CpuKernels
             for (int r = r0; r < r1; r++)
             {
                 int c = c0 + r / s.Kk, ki = r % s.Kk / s.Kw, kj = r % s.Kw;
-                ShiftedRows(x + (long)c * s.Plane, ki, kj, 0, s.Ho, s, (T*)colBase + (long)r * s.P);
+                ShiftedRows(x + (long)c * s.Plane, ki, kj, s, (T*)colBase + (long)r * s.P);
             }
         });
     }
@@ -168,24 +167,24 @@ internal sealed partial class CpuKernels
             {
                 T* plane = (T*)dxBase + (long)(c0 + i) * s.Plane;
                 for (int k = 0; k < s.Kk; k++)
-                    AddShiftedRows((T*)colBase + ((long)i * s.Kk + k) * s.P, k / s.Kw, k % s.Kw, 0, s.Ho, s, plane);
+                    AddShiftedRows((T*)colBase + ((long)i * s.Kk + k) * s.P, k / s.Kw, k % s.Kw, s, plane);
             }
         });
     }
 
     /// <summary>
-    /// Output rows oh0..oh1 of one column row: dst[(oh − oh0)·Wo + ow] = plane[ih, iw] for tap (ki, kj), where
-    /// (ih, iw) is where that tap reads for output (oh, ow), and 0 where it reads padding.
+    /// One column row: dst[oh·Wo + ow] = plane[ih, iw] for tap (ki, kj), where (ih, iw) is where that tap reads
+    /// for output (oh, ow), and 0 where it reads padding.
     /// </summary>
-    private static unsafe void ShiftedRows<T>(T* plane, int ki, int kj, int oh0, int oh1, ConvShape s, T* dst) where T : unmanaged
+    private static unsafe void ShiftedRows<T>(T* plane, int ki, int kj, ConvShape s, T* dst) where T : unmanaged
     {
         var g = s.G;
         int iw0 = -g.PadW + kj * g.DilationW;
         var (lo, hi) = InsideColumns(iw0, g.StrideW, s.W, s.Wo);
-        for (int oh = oh0; oh < oh1; oh++)
+        for (int oh = 0; oh < s.Ho; oh++)
         {
             int ih = oh * g.StrideH - g.PadH + ki * g.DilationH;
-            T* row = dst + (oh - oh0) * s.Wo;
+            T* row = dst + oh * s.Wo;
             if ((uint)ih >= (uint)s.H)
             {
                 new Span<T>(row, s.Wo).Clear();
@@ -199,18 +198,18 @@ internal sealed partial class CpuKernels
         }
     }
 
-    /// <summary>The adjoint of <see cref="ShiftedRows"/>: adds src's output rows oh0..oh1 onto the input plane where tap (ki, kj) read them.</summary>
-    private static unsafe void AddShiftedRows<T>(T* src, int ki, int kj, int oh0, int oh1, ConvShape s, T* plane) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The adjoint of <see cref="ShiftedRows"/>: adds one column row onto the input plane where tap (ki, kj) read it.</summary>
+    private static unsafe void AddShiftedRows<T>(T* src, int ki, int kj, ConvShape s, T* plane) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = s.G;
         int iw0 = -g.PadW + kj * g.DilationW;
         var (lo, hi) = InsideColumns(iw0, g.StrideW, s.W, s.Wo);
-        for (int oh = oh0; oh < oh1; oh++)
+        for (int oh = 0; oh < s.Ho; oh++)
         {
             int ih = oh * g.StrideH - g.PadH + ki * g.DilationH;
             if ((uint)ih >= (uint)s.H) continue;
             T* dst = plane + ih * s.W;
-            T* row = src + (oh - oh0) * s.Wo;
+            T* row = src + oh * s.Wo;
             if (g.StrideW == 1)
             {
                 var target = new Span<T>(dst + iw0 + lo, hi - lo);
@@ -220,7 +219,7 @@ internal sealed partial class CpuKernels
         }
     }
 
-    /// <summary>The output columns [lo, hi) whose input column iw0 + ow·stride lies inside [0, width).</summary>
+    /// <summary>The output columns [lo, hi) whose input column iw0 + ow·stride lies inside [0, width) (rows alike).</summary>
     private static (int Lo, int Hi) InsideColumns(int iw0, int stride, int width, int outWidth)
     {
         int lo = iw0 >= 0 ? 0 : (-iw0 + stride - 1) / stride;

@@ -62,10 +62,12 @@ public class ConvKernelTests
     {
         // ResNet-101 OS8 at 256² gives 32 × 32 maps; ASPP pads each 3 × 3 conv by its dilation.
         var shape = CpuKernels.ConvShape.Of([2, 2048, 32, 32], [256, 2048, 3, 3], Conv2dGeometry.Square(1, dilation, dilation));
-        var bands = CpuKernels.ConvBands.Of(shape);
-        Assert.Equal(tapPath, bands != null);
-        // At dilation 36 > 32 every tap but the centre reads padding only: one GEMM over all 32 rows.
-        if (dilation == 36) Assert.Equal([(0, 32, 1, 1)], bands!.Taps().ToArray());
+        var taps = CpuKernels.LiveTaps(shape);
+        Assert.Equal(tapPath, taps != null);
+        // At dilation 36 > 32 every tap but the centre reads padding only: one in-place GEMM over the whole map.
+        if (dilation == 36) Assert.Equal([new CpuKernels.ConvTap(1, 1, 0, 32, 0, 32, true, 0)], taps!);
+        // At dilation 24 the corner taps read an 8 × 8 corner of the image.
+        if (dilation == 24) Assert.Equal(new CpuKernels.ConvTap(0, 0, 24, 32, 24, 32, false, 0), taps![0]);
     }
 
     [Fact]
