@@ -89,13 +89,25 @@ public static class FoldEvaluation
         return sb.ToString();
     }
 
-    /// <summary>A Markdown table: one row per class (mean ± std Dice over scans), then the mean over classes.</summary>
+    /// <summary>
+    /// A Markdown table: one row per class (mean ± std Dice over scans), then the mean over classes; with several
+    /// raters also one column per rater (that rater's Dice, mean over scans).
+    /// </summary>
     public static string Markdown(EvaluationResult result)
     {
-        var sb = new StringBuilder("| class | Dice (mean ± std over scans) | precision | recall |\n|---|---:|---:|---:|\n");
+        var raters = Enumerable.Range(0, result.Raters > 1 ? result.Raters : 0).ToArray();
+        var sb = new StringBuilder("| class | Dice (mean ± std over scans) | precision | recall |");
+        foreach (var r in raters) sb.Append(CultureInfo.InvariantCulture, $" rater {r + 1} |");
+        sb.Append("\n|---|---:|---:|---:|").Append(string.Concat(raters.Select(_ => "---:|"))).Append('\n');
         foreach (var c in result.Classes)
-            sb.Append(CultureInfo.InvariantCulture, $"| {c.Name} | {100 * c.MeanDice:F2} ± {100 * c.StdDice:F2} | {100 * c.MeanPrecision:F2} | {100 * c.MeanRecall:F2} |\n");
-        sb.Append(CultureInfo.InvariantCulture, $"| mean | {100 * result.MeanDice:F2} | | |\n");
-        return sb.ToString();
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"| {c.Name} | {100 * c.MeanDice:F2} ± {100 * c.StdDice:F2} | {100 * c.MeanPrecision:F2} | {100 * c.MeanRecall:F2} |");
+            foreach (var r in raters)
+                sb.Append(CultureInfo.InvariantCulture, $" {100 * result.Scores.Where(s => s.ClassId == c.ClassId && s.Rater == r).Average(s => s.Dice):F2} |");
+            sb.Append('\n');
+        }
+        sb.Append(CultureInfo.InvariantCulture, $"| mean | {100 * result.MeanDice:F2} | | |");
+        foreach (var r in raters) sb.Append(CultureInfo.InvariantCulture, $" {100 * result.RaterMeanDice[r]:F2} |");
+        return sb.Append('\n').ToString();
     }
 }

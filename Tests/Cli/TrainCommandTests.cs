@@ -188,4 +188,32 @@ public class EvalCommandTests
         }
         finally { Directory.Delete(root, true); }
     }
+
+    [Theory]
+    [InlineData("japc")]
+    [InlineData("dpl+japc")]
+    public void EvalWithSimulatedRatersScoresEachRater(string head)
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-eval").FullName;
+        try
+        {
+            var data = Path.Combine(root, "data");
+            PhantomGenerator.WriteFolder(data, new PhantomOptions { Width = 32, Height = 32, Depth = 12 }, seed: 3, Enumerable.Range(1, 6).ToArray());
+            var config = new TrainConfig { Data = data, Head = head, Iterations = 4, InputSize = 64, Depth = [1, 1, 1, 1], Width = 1 / 16.0, SupervisedEpisodes = true };
+            var checkpoint = Trainer.Run(config, Path.Combine(root, "ck"), 4, null, Context.Default.Cpu, TextWriter.Null, TextWriter.Null).CheckpointPath;
+            var outDir = Path.Combine(root, "eval");
+            var rootCommand = new System.CommandLine.RootCommand { EvalCommand.Create() };
+            var stdout = new StringWriter();
+            int code = rootCommand.Parse(["eval", "--checkpoint", checkpoint, "--out", outDir, "--simulated-raters"]).Invoke(new System.CommandLine.InvocationConfiguration { Output = stdout, Error = stdout });
+            Assert.True(code == 0, stdout.ToString());
+            // 4 query scans × 2 classes × 3 raters.
+            var rows = File.ReadAllLines(Path.Combine(outDir, "dice.csv")).Skip(1).Select(r => r.Split(',')).ToArray();
+            Assert.Equal(24, rows.Length);
+            Assert.Equal(["0", "1", "2"], rows.Select(r => r[2]).Distinct().Order());
+            var table = File.ReadAllText(Path.Combine(outDir, "dice.md"));
+            Assert.Contains("| rater 1 | rater 2 | rater 3 |", table);
+            Assert.Equal(3, table.Split('\n').Single(l => l.StartsWith("| RK |")).Split('|', StringSplitOptions.RemoveEmptyEntries).Length - 4);
+        }
+        finally { Directory.Delete(root, true); }
+    }
 }
