@@ -20,8 +20,9 @@ public static class EvalCommand
         var output = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "eval" };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var raters = new Option<bool>("--simulated-raters") { Description = "Score per rater against the simulated raters of METHODS §4 (dilated, eroded, shifted labels)" };
+        var head = new Option<string?>("--head") { Description = "alp: evaluate the checkpoint's encoder with the plain ALPNet head, ignoring its DPL/JAPC weights (an ablation)" };
         var command = new Command("eval", "Evaluate a checkpoint with the few-shot protocol (support slices, query chunks, 3D Dice per scan)")
-            { checkpoint, data, fold, output, threads, raters };
+            { checkpoint, data, fold, output, threads, raters, head };
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -29,6 +30,14 @@ public static class EvalCommand
             {
                 var ck = Checkpoint.Load(parse.GetValue(checkpoint)!);
                 var acc = Context.Default.CreateCpuAccelerator(parse.GetValue(threads));
+                var asHead = parse.GetValue(head);
+                if (asHead is not (null or "alp")) throw new ArgumentException($"--head: '{asHead}' (only alp: a checkpoint's encoder under the plain baseline head)");
+                if (asHead != null)
+                {
+                    int ignored = ck.Model.Keys.Count(k => !k.StartsWith("encoder.", StringComparison.Ordinal));
+                    stdout.WriteLine($"evaluating the {ck.Config.Head} checkpoint's encoder with the alp head ({ignored} head tensors ignored)");
+                    ck = ck with { Config = ck.Config with { Head = asHead }, Model = ck.Model.Where(kv => kv.Key.StartsWith("encoder.", StringComparison.Ordinal)).ToDictionary() };
+                }
                 var runner = Trainer.LoadRunner(ck, acc);
                 var dataDir = parse.GetValue(data) ?? ck.Config.Data;
                 if (!Directory.Exists(dataDir)) throw new ArgumentException($"--data: folder '{dataDir}' does not exist");

@@ -189,6 +189,34 @@ public class EvalCommandTests
         finally { Directory.Delete(root, true); }
     }
 
+    [Fact]
+    public void EvalCanScoreADplEncoderUnderThePlainAlpHead()
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-eval").FullName;
+        try
+        {
+            var data = Path.Combine(root, "data");
+            PhantomGenerator.WriteFolder(data, new PhantomOptions { Width = 32, Height = 32, Depth = 12 }, seed: 3, Enumerable.Range(1, 6).ToArray());
+            var config = new TrainConfig { Data = data, Head = "dpl", Iterations = 4, InputSize = 64, Depth = [1, 1, 1, 1], Width = 1 / 16.0, SupervisedEpisodes = true };
+            var checkpoint = Trainer.Run(config, Path.Combine(root, "ck"), 4, null, Context.Default.Cpu, TextWriter.Null, TextWriter.Null).CheckpointPath;
+            int dplTensors = Checkpoint.Load(checkpoint).Model.Keys.Count(k => k.StartsWith("dpl."));
+            Assert.True(dplTensors > 0);
+            var rootCommand = new System.CommandLine.RootCommand { EvalCommand.Create() };
+            var stdout = new StringWriter();
+            var outDir = Path.Combine(root, "eval");
+            int code = rootCommand.Parse(["eval", "--checkpoint", checkpoint, "--out", outDir, "--head", "alp"]).Invoke(new System.CommandLine.InvocationConfiguration { Output = stdout, Error = stdout });
+            Assert.True(code == 0, stdout.ToString());
+            Assert.Contains($"with the alp head ({dplTensors} head tensors ignored)", stdout.ToString());
+            Assert.Equal(9, File.ReadAllLines(Path.Combine(outDir, "dice.csv")).Length);
+
+            var err = new StringWriter();
+            code = rootCommand.Parse(["eval", "--checkpoint", checkpoint, "--out", outDir, "--head", "japc"]).Invoke(new System.CommandLine.InvocationConfiguration { Output = TextWriter.Null, Error = err });
+            Assert.Equal(1, code);
+            Assert.Contains("--head: 'japc'", err.ToString());
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     [Theory]
     [InlineData("japc")]
     [InlineData("dpl+japc")]
