@@ -67,6 +67,7 @@ public static class TrainCommand
                     DplBeta = parse.GetValue(dplBeta),
                 };
                 Validate(config);
+                if (parse.GetValue(stopAfter) is int stop && stop < 1) throw new ArgumentException($"--stop-after {stop}: must be at least 1");
                 var result = Trainer.Run(config, parse.GetValue(checkpoints)!, parse.GetValue(every), parse.GetValue(resume),
                     Accelerators.Select(parse.GetValue(device)!, parse.GetValue(threads)), output, error, parse.GetValue(stopAfter));
                 output.WriteLine($"done: {result.Iterations} iterations, {result.Skipped} skipped, mean loss of the last 50 {result.MeanLastLoss:F4}; checkpoint {result.CheckpointPath}");

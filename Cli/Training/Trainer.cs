@@ -94,6 +94,8 @@ public static class Trainer
             + $"ResNet {string.Join("-", config.Depth)} width {config.Width}, input {config.InputSize}², {parameters.Sum(p => (long)p.Parameter.Data.Count)} parameters, on {acc}");
 
         int end = Math.Min(config.Iterations, stopAfter ?? int.MaxValue);
+        if (stopAfter is int stop && stop <= start)
+            throw new ArgumentException($"--stop-after {stop}: nothing to train (the run is already at iteration {start} of {config.Iterations})");
         var progress = new ProgressLine(start, config.Iterations, progressOutput);
         var recent = new Queue<double>();
         model.Train();
@@ -107,7 +109,7 @@ public static class Trainer
             var queryMasks = episode.QueryMasks.Select(m => EpisodeTensors.Mask(m, config.InputSize, acc)).ToArray();
             var batch = new EpisodeBatch(supportImage, supportMasks, supportMasks.Select(EpisodeTensors.Label).ToArray(),
                 queryImage, queryMasks.Select(EpisodeTensors.Label).ToArray());
-            EpisodeLoss loss;
+            EpisodeLoss? loss = null;
             try
             {
                 loss = runner.Loss(batch, it, config.Iterations);
@@ -119,8 +121,23 @@ public static class Trainer
                 skipped++;
                 metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},,,,,,{sgd.LearningRate:G6},{skipped},skipped: {e.Message} (pid {episode.Info.Pid} slice {episode.Info.Slice})"));
                 progress.Report(it, $"skipped {skipped}");
-                continue;
             }
+            if (loss != null) Update(loss, it);
+            if ((it + 1) % checkpointEvery == 0 || it + 1 == end)
+            {
+                metrics.Flush();
+                new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, runner.NoiseCounter, skipped,
+                    model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), sgd.StateDict()).Save(checkpointPath);
+            }
+        }
+
+        if (skipped > 0) log.WriteLine($"{skipped} episode(s) skipped (no prototype could be built); see {MetricsName}");
+        if (end < config.Iterations) log.WriteLine($"stopped after iteration {end} of {config.Iterations}; continue with --resume {checkpointPath}");
+        return new TrainResult(Math.Max(end, start), skipped, recent.Count == 0 ? double.NaN : recent.Average(), checkpointPath);
+
+        // One SGD step on an episode's loss, with its metrics row and progress line; a NaN or Inf loss stops the run.
+        void Update(EpisodeLoss loss, int it)
+        {
             double total = loss.Total.Item();
             if (!double.IsFinite(total))
                 throw new TrainingDivergedException($"loss is {total} at iteration {it + 1} (query {loss.Query}, align {loss.Align}); stopping. Last checkpoint: {checkpointPath}");
@@ -131,16 +148,7 @@ public static class Trainer
             if (recent.Count > 50) recent.Dequeue();
             metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},{total:G6},{loss.Query:G6},{loss.Align:G6},{loss.Diff ?? 0:G6},{loss.Calib:G6},{sgd.LearningRate:G6},{skipped},"));
             progress.Report(it, string.Create(CultureInfo.InvariantCulture, $"loss {total:F4} (query {loss.Query:F4}, align {loss.Align:F4}{(loss.Diff is double d ? $", diff {d:F4}" : "")}{(loss.Calib != 0 ? $", calib {loss.Calib:F4}" : "")}) skipped {skipped}"));
-            if ((it + 1) % checkpointEvery == 0 || it + 1 == end)
-            {
-                metrics.Flush();
-                new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, runner.NoiseCounter, skipped,
-                    model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), sgd.StateDict()).Save(checkpointPath);
-            }
         }
-        if (skipped > 0) log.WriteLine($"{skipped} episode(s) skipped (no prototype could be built); see {MetricsName}");
-        if (end < config.Iterations) log.WriteLine($"stopped after iteration {end} of {config.Iterations}; continue with --resume {checkpointPath}");
-        return new TrainResult(Math.Max(end, start), skipped, recent.Count == 0 ? double.NaN : recent.Average(), checkpointPath);
     }
 
     /// <summary>The metrics CSV, keeping rows before <paramref name="start"/> when resuming so no iteration appears twice.</summary>

@@ -46,15 +46,16 @@ internal sealed partial class CpuKernels
                 live += tap.Positions;
             }
         }
-        return live <= MaxLiveShare * s.Kk * s.P ? taps.ToArray() : null;
+        // No live tap at all (every tap reads padding only) is left to im2col, which handles it without special cases.
+        return taps.Count > 0 && live <= MaxLiveShare * s.Kk * s.P ? taps.ToArray() : null;
     }
 
     /// <summary>Channels per chunk so a tap's shifted-input block stays under ColumnBudget.</summary>
     private static int TapChunk(ConvShape s, ConvTap[] taps) => Math.Clamp(ColumnBudget / taps.Max(t => t.Positions), 1, s.C);
 
-    /// <summary>Workspace: tap-major weights [O, Ckk], a shifted-input block [chunk, positions] and an output-side block [max(O, chunk), positions].</summary>
+    /// <summary>Workspace: tap-major weights [O, Ckk], a shifted-input block [chunk, positions] and an output-side block [O, positions].</summary>
     private static T[] TapWorkspace<T>(ConvShape s, ConvTap[] taps, int chunk) where T : unmanaged =>
-        Workspace<T>.Get(s.O * s.Ckk + (chunk + Math.Max(s.O, chunk)) * taps.Max(t => t.Positions));
+        Workspace<T>.Get(s.O * s.Ckk + (chunk + s.O) * taps.Max(t => t.Positions));
 
     private unsafe void TapConv2d<T>(Tensor x, Tensor w, Tensor y, ConvShape s, ConvTap[] taps) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -11,7 +11,8 @@ namespace IlgpuSeg.Models;
 /// checkpoint loads with strict = false and only japc.* missing.
 /// With a <see cref="DplConfig"/> it is DPL + JAPC (METHODS §5): every rater's prototypes (and the consensus
 /// prototypes) are first enhanced by DPL as one batch, then calibrated; L adds β·L_diff, stage 1 is plain DPL
-/// on rater 0, and the state dict adds dpl.*.
+/// on rater 0 (with DPL's configured alignment loss), stage 2 aligns per rater the JAPC way (the query's
+/// predictions segment the support), and the state dict adds dpl.*.
 /// </summary>
 public sealed class JapcSegmenter : Module
 {
@@ -142,6 +143,8 @@ public sealed class JapcSegmenter : Module
     {
         var head = Baseline.Head;
         bool training = IsTraining;
+        // DPL reads its own mode; it is not a registered child (only its dpl.* weights are), so keep it in step.
+        Enhancer?.Train(training);
         int raters = fgGrids.Count;
         var sets = new List<AlpHead.ClassPrototypes>();
         for (int r = 0; r < raters; r++)

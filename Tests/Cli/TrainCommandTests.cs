@@ -145,6 +145,10 @@ public class TrainCommandTests
             Assert.Equal(1, code);
             Assert.Contains("unknown JAPC form 'softmax'", err);
 
+            (code, err) = Cli("--data", data, "--stop-after", "0");
+            Assert.Equal(1, code);
+            Assert.Contains("--stop-after 0: must be at least 1", err);
+
             (code, err) = Cli("--data", data, "--head", "dpl", "--dpl-beta", "-1");
             Assert.Equal(1, code);
             Assert.Contains("β -1", err);

@@ -14,6 +14,7 @@ public class ConvKernelTests
     [InlineData(2, 6, 9, 9, 4, 3, 1, 6, 6)]   // tap path: bands with 2 and 3 live kernel rows
     [InlineData(2, 5, 8, 8, 3, 3, 1, 9, 9)]   // tap path: only the centre tap reads the image
     [InlineData(1, 4, 11, 7, 3, 3, 2, 5, 4)]  // tap path, stride 2, non-square
+    [InlineData(1, 3, 1, 1, 2, 3, 4, 3, 1)]   // no tap ever reads the image: the output is the bias
     public void MatchesDirectConvolution(int n, int c, int h, int w, int o, int k, int stride, int padding, int dilation)
     {
         var g = Conv2dGeometry.Square(stride, padding, dilation);
@@ -38,6 +39,7 @@ public class ConvKernelTests
     [InlineData(2, 6, 9, 9, 4, 3, 1, 6, 6)]
     [InlineData(1, 4, 11, 7, 3, 3, 2, 5, 4)]
     [InlineData(1, 2100, 32, 32, 2, 3, 1, 24, 24)] // tap path with two channel chunks (ASPP-like dilation 24)
+    [InlineData(1, 3, 1, 1, 2, 3, 4, 3, 1)]        // no live tap: zero gradients
     public void BackwardKernelsAreAdjoint(int n, int c, int h, int w, int o, int k, int stride, int padding, int dilation)
     {
         var g = Conv2dGeometry.Square(stride, padding, dilation);

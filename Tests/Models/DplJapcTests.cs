@@ -101,6 +101,9 @@ public class DplJapcTests
         model.Eval();
         Tensor[] masks = [Square(64, 0, 32, 0, 32, DType.Float64), Square(64, 0, 34, 0, 34, DType.Float64), Square(64, 0, 30, 2, 32, DType.Float64)];
         var g = new Generator(4);
+        model.Enhancer!.Train(true); // as a training Loss would leave it; Logits must bring DPL back to inference mode
+        model.Logits(new Variable(Tensor.Normal([1, 6, 8, 8], g, dtype: DType.Float64)), masks, new Variable(Tensor.Normal([1, 6, 8, 8], g, dtype: DType.Float64)));
+        Assert.False(model.Enhancer.IsTraining);
         var result = GradCheck.Check(v => F.Concat(model.Logits(v[0], masks, v[1]), 0),
             [Tensor.Normal([1, 6, 8, 8], g, dtype: DType.Float64), Tensor.Normal([1, 6, 8, 8], g, dtype: DType.Float64)]);
         Assert.True(result.Passed, result.Message);
