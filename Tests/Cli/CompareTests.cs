@@ -40,6 +40,10 @@ public class CompareTests
             File.WriteAllText(b, "pid,class,rater,dice,precision,recall,z_min,z_max\n1,RK,0,0.6,1,1,0,1\n2,RK,0,0.65,1,1,0,1\n3,RK,0,0.5,1,1,0,1\n");
             var table = CompareCommand.Run(a, b);
             Assert.Contains("| RK | 3 | 80.00 | 58.33 |", table);
+            // Three raters per scan in B: each scan enters the test once, with its raters' mean.
+            File.WriteAllText(b, "pid,class,rater,dice,precision,recall,z_min,z_max\n1,RK,0,0.5,1,1,0,1\n1,RK,1,0.7,1,1,0,1\n1,RK,2,0.6,1,1,0,1\n"
+                + "2,RK,0,0.65,1,1,0,1\n2,RK,1,0.65,1,1,0,1\n2,RK,2,0.65,1,1,0,1\n3,RK,0,0.4,1,1,0,1\n3,RK,1,0.6,1,1,0,1\n3,RK,2,0.5,1,1,0,1\n");
+            Assert.Contains("| RK | 3 | 80.00 | 58.33 |", CompareCommand.Run(a, b));
             File.WriteAllText(b, "something else\n");
             Assert.Contains(b, Assert.Throws<FormatException>(() => CompareCommand.Run(a, b)).Message);
         }
