@@ -1,6 +1,7 @@
 using IlgpuSeg.Autograd;
 using IlgpuSeg.Engine;
 using IlgpuSeg.Models;
+using static IlgpuSeg.Tests.Models.JapcTests;
 
 namespace IlgpuSeg.Tests.Models;
 
@@ -9,25 +10,8 @@ public class DplJapcTests
 {
     private static readonly DplConfig Small = new(Steps: 5, InferenceStart: 3, Variants: 3, EmbeddingDim: 8, Hidden: 10);
 
-    /// <summary>On 32 × 32 inputs the features are 4 × 4, so the ALP windows shrink to fit.</summary>
-    private static readonly AlpConfig TinyAlp = new(TrainWindow: 2, TestWindow: 1, FgCheckWindow: 2);
-
-    private static FewShotEncoder TinyEncoder(ulong seed, DType dtype = DType.Float32, int features = 16) =>
-        new(new ResNetConfig([1, 1, 1, 1], [false, true, true], 1 / 16.0), FeatureHead.Reduce, new Generator(seed), features: features, dtype: dtype);
-
     private static JapcSegmenter TinySegmenter(JapcForm form = JapcForm.Attention, ulong seed = 1) =>
         new(TinyEncoder(seed), TinyAlp, new JapcConfig(form), new Generator(seed + 100), Small, new Generator(seed + 200));
-
-    private static Tensor Square(int size, int r0, int r1, int c0, int c1, DType dtype = DType.Float32)
-    {
-        var m = new double[size * size];
-        for (int r = r0; r < r1; r++)
-            for (int c = c0; c < c1; c++) m[r * size + c] = 1;
-        return Tensor.FromArray(m, [1, 1, size, size]).To(dtype);
-    }
-
-    private static IndexTensor Label(Tensor mask) =>
-        new(Array.ConvertAll(mask.ToDoubleArray(), v => v > 0.5 ? 1 : 0), [1, mask.Shape[2], mask.Shape[3]]);
 
     private static EpisodeLoss TinyLoss(JapcSegmenter model)
     {

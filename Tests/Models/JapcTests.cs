@@ -8,7 +8,7 @@ namespace IlgpuSeg.Tests.Models;
 public class JapcTests
 {
     /// <summary>A [1, 1, size, size] mask whose foreground is the square [r0, r1) × [c0, c1).</summary>
-    private static Tensor Square(int size, int r0, int r1, int c0, int c1, DType dtype)
+    internal static Tensor Square(int size, int r0, int r1, int c0, int c1, DType dtype = DType.Float32)
     {
         var m = new double[size * size];
         for (int r = r0; r < r1; r++)
@@ -16,18 +16,18 @@ public class JapcTests
         return Tensor.FromArray(m, [1, 1, size, size]).To(dtype);
     }
 
-    private static IndexTensor Label(Tensor mask) =>
+    internal static IndexTensor Label(Tensor mask) =>
         new(Array.ConvertAll(mask.ToDoubleArray(), v => v > 0.5 ? 1 : 0), [1, mask.Shape[2], mask.Shape[3]]);
 
     /// <summary>Three raters on 64 × 64: a 32 × 32 square (one 4 × 4 feature cell fully fg at stride 8), one grown and one shrunk by 2 px.</summary>
     private static Tensor[] RaterMasks64() =>
         [Square(64, 0, 32, 0, 32, DType.Float64), Square(64, 0, 34, 0, 34, DType.Float64), Square(64, 0, 30, 2, 32, DType.Float64)];
 
-    private static FewShotEncoder TinyEncoder(ulong seed, DType dtype = DType.Float32, int features = 16) =>
+    internal static FewShotEncoder TinyEncoder(ulong seed, DType dtype = DType.Float32, int features = 16) =>
         new(new ResNetConfig([1, 1, 1, 1], [false, true, true], 1 / 16.0), FeatureHead.Reduce, new Generator(seed), features: features, dtype: dtype);
 
     /// <summary>On 32 × 32 inputs the features are 4 × 4, so the ALP windows shrink to fit (2 × 2 in training, 1 × 1 at test).</summary>
-    private static readonly AlpConfig TinyAlp = new(TrainWindow: 2, TestWindow: 1, FgCheckWindow: 2);
+    internal static readonly AlpConfig TinyAlp = new(TrainWindow: 2, TestWindow: 1, FgCheckWindow: 2);
 
     private static JapcSegmenter TinySegmenter(JapcForm form, ulong seed = 1, DType dtype = DType.Float32) =>
         new(TinyEncoder(seed, dtype), TinyAlp, new JapcConfig(form), new Generator(seed + 100));
