@@ -129,6 +129,20 @@ public class DatasetCommandTests
         Assert.Contains("fold 0: support 3, queries 1,2", stdout);
         Assert.Equal(["1,LIVER", "2,LIVER"], DiceRows(evalDir).Select(r => string.Join(",", r.Split(',')[..2])));
         Assert.Contains("| LIVER |", File.ReadAllText(Path.Combine(evalDir, "dice.md")));
+
+        // segment names the support class in the checkpoint's dataset: the right kidney only is foreground.
+        string[] segment = ["segment", "--weights", Path.Combine(checkpoints, Trainer.CheckpointName), "--support-image", Path.Combine(data, "image_3.nii.gz"),
+            "--support-mask", Path.Combine(data, "label_3.nii.gz"), "--query", Path.Combine(data, "image_1.nii.gz"), "--threads", "2"];
+        var named = work.File("rk_named.nii.gz");
+        (exit, _, error) = CommandRunner.Invoke(SegmentCommand.Create(), [.. segment, "--class", "right_kidney", "--out", named]);
+        Assert.True(exit == 0, error);
+        var numbered = work.File("rk_numbered.nii.gz");
+        (exit, _, error) = CommandRunner.Invoke(SegmentCommand.Create(), [.. segment, "--class", "2", "--out", numbered]);
+        Assert.True(exit == 0, error);
+        Assert.Equal(Nifti.Read(numbered).GetData(), Nifti.Read(named).GetData());
+        (exit, _, error) = CommandRunner.Invoke(SegmentCommand.Create(), [.. segment, "--class", "SPLEEN", "--out", work.File("spleen.nii.gz")]);
+        Assert.Equal(1, exit);
+        CommandRunner.AssertOneLineError(error, "class SPLEEN does not exist in phantom3 (1 LIVER, 2 RIGHT_KIDNEY, 3 LEFT_KIDNEY)");
     }
 
     [Fact]
