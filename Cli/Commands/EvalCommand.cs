@@ -23,6 +23,8 @@ public static class EvalCommand
         var head = new Option<string?>("--head") { Description = "alp: evaluate the checkpoint's encoder with the plain ALPNet head, ignoring its DPL/JAPC weights (an ablation)" };
         var command = new Command("eval", "Evaluate a checkpoint with the few-shot protocol (support slices, query chunks, 3D Dice per scan)")
             { checkpoint, data, fold, output, threads, raters, head };
+        var datasetChoice = DatasetOption.Create();
+        command.Options.Add(datasetChoice);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -41,6 +43,7 @@ public static class EvalCommand
                 var runner = Trainer.LoadRunner(ck, acc);
                 var dataDir = parse.GetValue(data) ?? ck.Config.Data;
                 if (!Directory.Exists(dataDir)) throw new ArgumentException($"--data: folder '{dataDir}' does not exist");
+                ck = ck with { Config = ck.Config with { Dataset = DatasetOption.Resolve(parse.GetValue(datasetChoice), dataDir, stdout) } };
                 var outDir = parse.GetValue(output)!;
                 Directory.CreateDirectory(outDir);
                 var (protocol, folder, result) = FoldEvaluation.Run(runner, ck.Config, dataDir, parse.GetValue(fold) ?? ck.Config.Fold, acc, parse.GetValue(raters));

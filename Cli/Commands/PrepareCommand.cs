@@ -9,7 +9,8 @@ namespace IlgpuSeg.Cli.Commands;
 
 /// <summary>
 /// <c>ilgpuseg prepare --input &lt;dir&gt; --out &lt;dir&gt; --modality mr|ct</c>: raw image/label pairs to the
-/// SSL-ALPNet layout (PROTOCOL §5): image_&lt;pid&gt;.nii.gz, label_&lt;pid&gt;.nii.gz and classmap_1.json.
+/// SSL-ALPNet layout (PROTOCOL §5): image_&lt;pid&gt;.nii.gz, label_&lt;pid&gt;.nii.gz, classmap_1.json and the
+/// dataset descriptor dataset.json.
 /// </summary>
 public static class PrepareCommand
 {
@@ -108,7 +109,10 @@ public static class PrepareCommand
         try
         {
             var path = WriteClassMap(outDir, labelNames);
+            var dataset = WriteDescriptor(outDir, options.Modality, labelNames);
             console.MarkupLine(Markup.Escape($"{pairs.Count} scans -> {outDir} ({Path.GetFileName(path)} over every label file there)"));
+            console.MarkupLine(Markup.Escape($"{DatasetDescriptor.FileName}: {dataset.Name} ({options.Modality.ToString().ToLowerInvariant()}), "
+                + $"evaluated {string.Join(",", dataset.EvaluatedClasses.Select(dataset.NameOf))}, {dataset.QueriesPerFold} queries per fold"));
             return 0;
         }
         catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
@@ -185,6 +189,22 @@ public static class PrepareCommand
         {
             temp.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The descriptor of every scan in the folder (<see cref="DatasetDescriptor.ForPrepared"/>). An existing one with the
+    /// same labels keeps its name, modality, evaluated classes and label groups (a user may have edited them); only
+    /// its queries per fold follow the new scan count.
+    /// </summary>
+    private static DatasetInfo WriteDescriptor(string outDir, Modality modality, IReadOnlyList<string> names)
+    {
+        var existingPath = Path.Combine(outDir, DatasetDescriptor.FileName);
+        var existing = File.Exists(existingPath) ? DatasetDescriptor.Read(existingPath) : null;
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir)));
+        var dataset = DatasetDescriptor.ForPrepared(name, modality, names, PatientIds.InFolder(outDir).Length);
+        if (existing != null && existing.LabelNames.SequenceEqual(names)) dataset = existing with { QueriesPerFold = dataset.QueriesPerFold };
+        DatasetDescriptor.Write(outDir, dataset);
+        return dataset;
     }
 
     private static IAnsiConsole ConsoleFor(TextWriter output) =>

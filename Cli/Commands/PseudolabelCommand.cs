@@ -17,11 +17,11 @@ public static partial class PseudolabelCommand
     {
         var data = new Option<string>("--data") { Description = "Folder holding image_<pid>.nii.gz (raw intensities, not z-scored)", Required = true };
         var output = new Option<string>("--out") { Description = "Folder to write superpix-MIDDLE_<pid>.nii.gz into (created if missing)", Required = true };
-        var threshold = new Option<double>("--threshold")
+        var threshold = new Option<double?>("--threshold")
         {
-            Description = $"Body-mask threshold: pixels above it are body. {BodyMask.ChaosMriThreshold} for CHAOS MRI (default), {BodyMask.CtThreshold} for CT windowed to 0-255",
-            DefaultValueFactory = _ => BodyMask.ChaosMriThreshold,
+            Description = $"Body-mask threshold: pixels above it are body (default: the dataset's modality: {BodyMask.ChaosMriThreshold} for MR, {BodyMask.CtThreshold} for CT windowed to 0-255)",
         };
+        var dataset = DatasetOption.Create();
         var threads = new Option<int>("--threads") { Description = "Scans processed at once", DefaultValueFactory = _ => Environment.ProcessorCount };
         threads.Validators.Add(r =>
         {
@@ -29,9 +29,9 @@ public static partial class PseudolabelCommand
         });
         var command = new Command("pseudolabel", "Make SSL-ALPNet superpixel pseudo-labels (Felzenszwalb per axial slice, body-masked) for every scan in a folder")
         {
-            data, output, threshold, threads,
+            data, output, threshold, dataset, threads,
         };
-        command.SetAction(parse => Run(parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(threshold), parse.GetValue(threads),
+        command.SetAction(parse => Run(parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(threshold), parse.GetValue(dataset), parse.GetValue(threads),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
     }
@@ -40,8 +40,11 @@ public static partial class PseudolabelCommand
 
     private sealed record Done(int Pid, int Slices, int MaxLabel, TimeSpan Time);
 
-    /// <summary>Returns 0 when every scan was written; otherwise writes one line per problem to <paramref name="error"/> and returns 1.</summary>
-    public static int Run(string dataDir, string outDir, double threshold, int threads, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Returns 0 when every scan was written; otherwise writes one line per problem to <paramref name="error"/> and returns 1.
+    /// Without a <paramref name="threshold"/> the body mask uses the one of the dataset's modality (PROTOCOL §4.1).
+    /// </summary>
+    public static int Run(string dataDir, string outDir, double? threshold, string? dataset, int threads, TextWriter output, TextWriter error)
     {
         if (!Directory.Exists(dataDir))
         {
@@ -54,13 +57,15 @@ public static partial class PseudolabelCommand
             error.WriteLine($"error: {problem}");
             return 1;
         }
+        double bodyThreshold;
         try
         {
+            bodyThreshold = threshold ?? BodyMask.ThresholdFor(DatasetOption.Resolve(dataset, dataDir, output).Modality);
             Directory.CreateDirectory(outDir);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"error: cannot create output folder {outDir}: {e.Message}");
+            error.WriteLine(e is DataFormatException ? $"error: {e.Message}" : $"error: cannot create output folder {outDir}: {e.Message}");
             return 1;
         }
 
@@ -77,7 +82,7 @@ public static partial class PseudolabelCommand
                 {
                     try
                     {
-                        var result = Process(scan, outDir, threshold);
+                        var result = Process(scan, outDir, bodyThreshold);
                         lock (done)
                         {
                             done.Add(result);

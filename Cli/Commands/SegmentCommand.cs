@@ -22,7 +22,7 @@ public static class SegmentCommand
         var query = new Option<string>("--query") { Required = true };
         var output = new Option<string>("--out") { Required = true };
         var slice = new Option<int?>("--support-slice") { Description = "Support slice index (default: the middle labelled slice)" };
-        var labelClass = new Option<int?>("--class") { Description = "Use only this label value of the support mask" };
+        var labelClass = new Option<string?>("--class") { Description = "Use only this class of the support mask: a label value or a name of the checkpoint's dataset (e.g. 2 or RK)" };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("segment", "Segment a new volume from one labelled support slice")
             { weights, supportImage, supportMask, query, output, slice, labelClass, threads };
@@ -36,7 +36,7 @@ public static class SegmentCommand
                 runner.Model.Eval();
                 var (image, mask) = Nifti.ReadPair(parse.GetValue(supportImage)!, parse.GetValue(supportMask)!);
                 var support = ToVolume(image);
-                int? only = parse.GetValue(labelClass);
+                int? only = parse.GetValue(labelClass) is { } named ? ck.Config.Dataset.ClassOf(named) : null;
                 var maskValues = mask.GetData();
                 var fg = new Volume<byte>(support.Width, support.Height, support.Depth,
                     Array.ConvertAll(maskValues, v => (only == null ? v > 0 : v == only) ? (byte)1 : (byte)0));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using IlgpuSeg.Cli.Training;
 using IlgpuSeg.Data;
+using IlgpuSeg.Data.Dataset;
 using IlgpuSeg.Data.Phantoms;
 using IlgpuSeg.Engine;
 using IlgpuSeg.Models;
@@ -21,7 +22,7 @@ public static class TrainCommand
         var head = new Option<string>("--head") { Description = "alp | dpl | japc | dpl+japc", DefaultValueFactory = _ => "alp" };
         var setting = new Option<int>("--setting") { Description = "1 or 2 (2 drops training slices holding test classes)", DefaultValueFactory = _ => 2 };
         var fold = new Option<int>("--fold") { Description = "Evaluation fold (CHAOS: 0-4)", DefaultValueFactory = _ => 0 };
-        var testClasses = new Option<string>("--test-classes") { Description = "Unseen classes: 2,3 (kidneys) or 1,4 (liver, spleen)", DefaultValueFactory = _ => "2,3" };
+        var testClasses = new Option<string?>("--test-classes") { Description = "Unseen classes by number or name: one test group of the dataset, e.g. CHAOS 2,3 = RK,LK (default) or 1,4 = LIVER,SPLEEN" };
         var iterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 1000 };
         var size = new Option<int>("--size") { Description = "Input size (slices are resized to size × size)", DefaultValueFactory = _ => 256 };
         var depth = new Option<string>("--depth") { Description = "Bottleneck blocks per stage, e.g. 3,4,23,3 (ResNet-101) or 1,1,1,1", DefaultValueFactory = _ => "3,4,23,3" };
@@ -40,6 +41,8 @@ public static class TrainCommand
         var command = new Command("train", "Train a few-shot segmenter on superpixel pseudo-labels (no arguments: a short demo on synthetic phantoms)")
             { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, resume, stopAfter, device,
               japcForm, dplAlignment, dplTarget, dplBeta };
+        var datasetChoice = DatasetOption.Create();
+        command.Options.Add(datasetChoice);
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -48,14 +51,17 @@ public static class TrainCommand
             {
                 var dataDir = parse.GetValue(data);
                 if (dataDir == null && parse.GetValue(resume) == null) return Demo(parse.GetValue(threads), output, error);
+                if (dataDir == null) throw new ArgumentException("--data is required with --resume");
+                var dataset = DatasetOption.Resolve(parse.GetValue(datasetChoice), dataDir, output);
                 var config = new TrainConfig
                 {
-                    Data = dataDir ?? throw new ArgumentException("--data is required with --resume"),
+                    Data = dataDir,
+                    Dataset = dataset,
                     Superpixels = parse.GetValue(superpixels),
                     Head = parse.GetValue(head)!,
                     Setting = parse.GetValue(setting),
                     Fold = parse.GetValue(fold),
-                    LabelSet = LabelSet(parse.GetValue(testClasses)!),
+                    LabelSet = LabelSet(dataset, parse.GetValue(testClasses)),
                     Iterations = parse.GetValue(iterations),
                     InputSize = parse.GetValue(size),
                     Depth = ParseDepth(parse.GetValue(depth)!),
@@ -83,17 +89,11 @@ public static class TrainCommand
         return command;
     }
 
-    /// <summary>CHAOS label set from the unseen classes: {2, 3} → 0, {1, 4} → 1.</summary>
-    public static int LabelSet(string classes)
+    /// <summary>The dataset's label set from the unseen classes (CHAOS: RK,LK or 2,3 → 0; LIVER,SPLEEN or 1,4 → 1).</summary>
+    private static int LabelSet(DatasetInfo dataset, string? classes)
     {
-        var set = classes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(c =>
-            int.TryParse(c, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--test-classes: '{c}' is not a class number")).Order().ToArray();
-        if (set.SequenceEqual([2, 3])) return 0;
-        if (set.SequenceEqual([1, 4])) return 1;
-        var unknown = set.Where(c => c < 1 || c > 4).ToArray();
-        throw new ArgumentException(unknown.Length > 0
-            ? $"--test-classes: class {string.Join(",", unknown)} does not exist (CHAOS classes: 1 liver, 2 right kidney, 3 left kidney, 4 spleen)"
-            : $"--test-classes: {classes} is not a CHAOS test group (use 2,3 or 1,4)");
+        try { return dataset.LabelSetOf(classes); }
+        catch (ArgumentException e) { throw new ArgumentException($"--test-classes: {e.Message}"); }
     }
 
     private static int[] ParseDepth(string depth)

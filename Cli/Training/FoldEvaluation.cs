@@ -35,15 +35,19 @@ public static class FoldEvaluation
     public static (ProtocolFold Protocol, ScanFolder Folder, EvaluationResult Result) Run(HeadRunner runner, TrainConfig config, string dataDir, int fold,
         Accelerator acc, bool simulatedRaters = false)
     {
-        var protocol = ProtocolFold.Create(DatasetInfo.Chaos, PatientIds.InFolder(dataDir), fold, config.LabelSet, config.ProtocolSetting);
+        var pids = PatientIds.InFolder(dataDir);
+        DatasetCheck.Folder(config.Dataset, dataDir, pids.Length, training: false);
+        var protocol = ProtocolFold.Create(config.Dataset, pids, fold, config.LabelSet, config.ProtocolSetting);
         var folder = ScanFolder.Load(dataDir, new ScanFolderOptions { Pids = protocol.Fold.QueryPids.Concat(protocol.Fold.SupportPids).ToArray() });
+        DatasetCheck.Labels(config.Dataset, folder);
         runner.Model.Eval();
         var support = folder.Get(protocol.Fold.SupportPids[0]);
         var queries = protocol.Fold.QueryPids.Select(folder.Get).ToArray();
+        var options = new EvaluationOptions { Dataset = config.Dataset };
         var result = simulatedRaters
             ? FewShotEvaluator.EvaluateRaters(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, m, q),
-                new EvaluationOptions { Raters = SimulatedRaters.Default })
-            : FewShotEvaluator.Evaluate(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, [m], q)[0]);
+                options with { Raters = SimulatedRaters.Default })
+            : FewShotEvaluator.Evaluate(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, [m], q)[0], options);
         return (protocol, folder, result);
     }
 
@@ -56,7 +60,7 @@ public static class FoldEvaluation
         var support = folder.Get(protocol.Fold.SupportPids[0]);
         foreach (var c in protocol.TestClasses)
         {
-            var name = DatasetInfo.Chaos.NameOf(c);
+            var name = protocol.Dataset.NameOf(c);
             var supportSlices = support.SlicesWith(c);
             int sz = supportSlices[supportSlices.Length / 2];
             var supportImage = support.Image.Slice(sz);
@@ -85,7 +89,7 @@ public static class FoldEvaluation
     {
         var sb = new StringBuilder("pid,class,rater,dice,precision,recall,z_min,z_max\n");
         foreach (var s in result.Scores)
-            sb.Append(CultureInfo.InvariantCulture, $"{s.Pid},{DatasetInfo.Chaos.NameOf(s.ClassId)},{s.Rater},{s.Dice:F4},{s.Precision:F4},{s.Recall:F4},{s.ZMin},{s.ZMax}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{s.Pid},{result.Dataset.NameOf(s.ClassId)},{s.Rater},{s.Dice:F4},{s.Precision:F4},{s.Recall:F4},{s.ZMin},{s.ZMax}\n");
         return sb.ToString();
     }
 

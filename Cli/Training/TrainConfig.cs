@@ -12,7 +12,7 @@ public sealed record TrainConfig
     public string Head { get; init; } = "alp";
     public int Setting { get; init; } = 2;
     public int Fold { get; init; }
-    /// <summary>CHAOS label set: 0 tests the kidneys (2, 3), 1 tests liver and spleen (1, 4).</summary>
+    /// <summary>The dataset's label set: for CHAOS 0 tests the kidneys (2, 3), 1 tests liver and spleen (1, 4).</summary>
     public int LabelSet { get; init; }
     public int Iterations { get; init; } = 1000;
     public int InputSize { get; init; } = 256;
@@ -35,6 +35,8 @@ public sealed record TrainConfig
     public double DplBeta { get; init; } = 0.02;
     /// <summary>Episodes from ground-truth labels of the training classes instead of superpixels (the demo uses this).</summary>
     public bool SupervisedEpisodes { get; init; }
+    /// <summary>Label names, evaluated classes, label groups and fold size (checkpoints from before it existed are CHAOS).</summary>
+    public global::IlgpuSeg.Data.Dataset.DatasetInfo Dataset { get; init; } = global::IlgpuSeg.Data.Dataset.DatasetInfo.Chaos;
 
     [JsonIgnore]
     public global::IlgpuSeg.Data.Dataset.Setting ProtocolSetting =>

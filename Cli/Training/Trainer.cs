@@ -54,14 +54,17 @@ public static class Trainer
         var checkpoint = resumePath == null ? null : Checkpoint.Load(resumePath);
         if (checkpoint != null && !checkpoint.Config.SameRunAs(config))
             throw new ResumeMismatchException($"{resumePath}: was written by a different configuration ({checkpoint.Config.ToJson()})");
-        var dataset = DatasetInfo.Chaos;
-        var fold = ProtocolFold.Create(dataset, PatientIds.InFolder(config.Data), config.Fold, config.LabelSet, config.ProtocolSetting);
+        var dataset = config.Dataset;
+        var pids = PatientIds.InFolder(config.Data);
+        DatasetCheck.Folder(dataset, config.Data, pids.Length, training: true);
+        var fold = ProtocolFold.Create(dataset, pids, config.Fold, config.LabelSet, config.ProtocolSetting);
         var folder = ScanFolder.Load(config.Data, new ScanFolderOptions
         {
             Pids = fold.Fold.TrainPids,
             RequireSuperpixels = !config.SupervisedEpisodes,
             SuperpixelDirectory = config.Superpixels,
         });
+        DatasetCheck.Labels(dataset, folder);
         int raters = RatersFor(config);
         Func<Generator, Episode> nextEpisode = config.SupervisedEpisodes
             ? new LabelEpisodeSampler(folder.Scans, new LabelSamplerOptions
@@ -69,7 +72,7 @@ public static class Trainer
                 Classes = dataset.LabelGroups[config.LabelSet].ToArray(), ExcludedClasses = fold.ExcludedClasses,
                 Raters = raters == 1 ? SimulatedRaters.Single : [RaterStyle.Identity, .. SimulatedRaters.Default.Take(raters - 1)],
             }).Next
-            : new SuperpixelEpisodeSampler(folder.Scans, folder.ClassMap, new SuperpixelSamplerOptions { ExcludedClasses = fold.ExcludedClasses, Raters = raters }).Next;
+            : new SuperpixelEpisodeSampler(folder.Scans, folder.ClassMap, new SuperpixelSamplerOptions { Dataset = dataset, ExcludedClasses = fold.ExcludedClasses, Raters = raters }).Next;
 
         var (modelGen, episodeGen, noiseGen) = Generators(config.Seed);
         var runner = HeadRunner.Create(config, modelGen, noiseGen, acc);

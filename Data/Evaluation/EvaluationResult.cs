@@ -19,6 +19,7 @@ public sealed class EvaluationResult
     {
         Scores = scores;
         Raters = raters;
+        Dataset = dataset;
         Classes = classes.Select(c =>
         {
             var perScan = scores.Where(s => s.ClassId == c).GroupBy(s => s.Pid)
@@ -26,8 +27,7 @@ public sealed class EvaluationResult
                 .ToArray();
             var mean = perScan.Average(s => s.Dice);
             var std = Math.Sqrt(perScan.Average(s => (s.Dice - mean) * (s.Dice - mean)));
-            var name = c < dataset.LabelNames.Count ? dataset.LabelNames[c] : c.ToString();
-            return new ClassSummary(c, name, mean, std, perScan.Average(s => s.Precision), perScan.Average(s => s.Recall));
+            return new ClassSummary(c, dataset.NameOf(c), mean, std, perScan.Average(s => s.Precision), perScan.Average(s => s.Recall));
         }).ToArray();
         MeanDice = Classes.Average(c => c.MeanDice);
         RaterMeanDice = Enumerable.Range(0, raters)
@@ -38,6 +38,9 @@ public sealed class EvaluationResult
     public IReadOnlyList<ScanScore> Scores { get; }
 
     public int Raters { get; }
+
+    /// <summary>The dataset whose classes were scored (for their names).</summary>
+    public DatasetInfo Dataset { get; }
 
     public IReadOnlyList<ClassSummary> Classes { get; }
 

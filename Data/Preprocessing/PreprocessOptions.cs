@@ -1,10 +1,16 @@
+using System.Text.Json.Serialization;
+
 namespace IlgpuSeg.Data.Preprocessing;
 
+/// <summary>Written as "mr" / "ct" in dataset descriptors.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<Modality>))]
 public enum Modality
 {
     /// <summary>CHAOS T2-SPIR style (PROTOCOL §5.1).</summary>
+    [JsonStringEnumMemberName("mr")]
     Mr,
     /// <summary>Synapse/BTCV "SABS" style (PROTOCOL §5.2).</summary>
+    [JsonStringEnumMemberName("ct")]
     Ct,
 }
 

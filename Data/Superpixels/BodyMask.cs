@@ -12,6 +12,9 @@ public static class BodyMask
     /// <summary>The notebook's threshold for abdominal CT windowed to 0–255.</summary>
     public const double CtThreshold = 1e-4;
 
+    /// <summary>The threshold of a dataset's modality (PROTOCOL §4.1).</summary>
+    public static double ThresholdFor(Preprocessing.Modality modality) => modality == Preprocessing.Modality.Ct ? CtThreshold : ChaosMriThreshold;
+
     /// <summary>
     /// The mask of a row-major (height × width) slice. If no pixel is above the threshold the (empty) raw mask is
     /// returned, as the notebook does. Components are 8-connected because the notebook labels them with

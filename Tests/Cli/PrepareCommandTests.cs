@@ -26,7 +26,7 @@ public class PrepareCommandTests
         Assert.Equal("", error);
         Assert.Equal(0, exit);
         Assert.Contains("pid   3: 117x91x20 -> 256x256x8 at 1.25x1.25x7.7 mm", stdout);
-        Assert.Equal(["classmap_1.json", "image_12.nii.gz", "image_3.nii.gz", "label_12.nii.gz", "label_3.nii.gz"],
+        Assert.Equal(["classmap_1.json", "dataset.json", "image_12.nii.gz", "image_3.nii.gz", "label_12.nii.gz", "label_3.nii.gz"],
             Directory.EnumerateFileSystemEntries(output.Path).Select(Path.GetFileName).Order());
 
         var folder = ScanFolder.Load(output.Path);

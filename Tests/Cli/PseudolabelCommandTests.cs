@@ -23,7 +23,7 @@ public class PseudolabelCommandTests
         File.Copy(TestData("image_39.nii.gz"), data.File("image_2.nii.gz"));
         File.Copy(TestData("label_39.nii.gz"), data.File("label_2.nii.gz")); // not an image: ignored
 
-        var (exit, output, error) = Invoke("pseudolabel", "--data", data.Path, "--out", out1.Path, "--threads", "1");
+        var (exit, output, error) = Invoke("pseudolabel", "--data", data.Path, "--out", out1.Path, "--threads", "1", "--dataset", "chaos");
         Assert.Equal(0, exit);
         Assert.Equal("", error);
         Assert.Matches(@"pid +2: 31 slices", output);
@@ -38,7 +38,7 @@ public class PseudolabelCommandTests
         Assert.Equal(image.Affine, labels.Affine);
         Assert.Equal(PseudoLabeller.LabelVolume(image, BodyMask.ChaosMriThreshold).GetData(), labels.GetData());
 
-        Assert.Equal(0, Invoke("pseudolabel", "--data", data.Path, "--out", out2.Path, "--threads", "2").Exit);
+        Assert.Equal(0, Invoke("pseudolabel", "--data", data.Path, "--out", out2.Path, "--threads", "2", "--dataset", "chaos").Exit);
         foreach (var name in new[] { "superpix-MIDDLE_15.nii.gz", "superpix-MIDDLE_2.nii.gz" })
             Assert.Equal(Nifti.Read(out1.File(name)).GetData(), Nifti.Read(out2.File(name)).GetData());
     }
@@ -73,7 +73,7 @@ public class PseudolabelCommandTests
         var gz = File.ReadAllBytes(TestData("image_15.nii.gz"));
         File.WriteAllBytes(broken, gz[..(gz.Length / 2)]);
 
-        var (exit, _, error) = Invoke("pseudolabel", "--data", data.Path, "--out", outDir.Path, "--threads", "1");
+        var (exit, _, error) = Invoke("pseudolabel", "--data", data.Path, "--out", outDir.Path, "--threads", "1", "--dataset", "chaos");
         Assert.NotEqual(0, exit);
         AssertOneLineError(error, broken);
         Assert.Empty(Directory.EnumerateFileSystemEntries(outDir.Path));
