@@ -35,7 +35,7 @@ public static class SegmentCommand
                 var runner = Trainer.LoadRunner(ck, acc);
                 runner.Model.Eval();
                 var (image, mask) = Nifti.ReadPair(parse.GetValue(supportImage)!, parse.GetValue(supportMask)!);
-                var support = ToVolume(image);
+                var support = ToVolume(image, ck.Config.Intensity);
                 int? only = parse.GetValue(labelClass) is { } named ? ck.Config.Dataset.ClassOf(named) : null;
                 var maskValues = mask.GetData();
                 var fg = new Volume<byte>(support.Width, support.Height, support.Depth,
@@ -46,7 +46,7 @@ public static class SegmentCommand
                 if (!labelled.Contains(z0)) throw new ArgumentException($"--support-slice {z0}: that slice of {mask.Source} has no foreground");
 
                 var queryImage = Nifti.Read(parse.GetValue(query)!);
-                var queryVolume = ToVolume(queryImage);
+                var queryVolume = ToVolume(queryImage, ck.Config.Intensity);
                 var labels = new double[queryVolume.Data.Length];
                 for (int z = 0; z < queryVolume.Depth; z++)
                 {
@@ -69,12 +69,14 @@ public static class SegmentCommand
         return command;
     }
 
-    /// <summary>A z-scored 3D volume (slices as the training loader sees them).</summary>
-    private static Volume<float> ToVolume(NiftiImage image)
+    /// <summary>A z-scored 3D volume (slices as the training loader sees them: CT with the training fold's statistics).</summary>
+    private static Volume<float> ToVolume(NiftiImage image, IntensityStatistics? intensity)
     {
         var shape = image.Shape;
         if (shape.Length < 3 || shape.Skip(3).Any(n => n != 1))
             throw new DataFormatException(image.Source, $"expected a 3D volume, got shape {string.Join("x", shape)}");
-        return new Volume<float>(shape[0], shape[1], shape[2], ZScore.Normalize(image.GetData(), image.Source));
+        return new Volume<float>(shape[0], shape[1], shape[2], intensity is { } stats
+            ? ZScore.Normalize(image.GetData(), stats, image.Source)
+            : ZScore.Normalize(image.GetData(), image.Source));
     }
 }

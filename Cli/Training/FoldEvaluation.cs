@@ -38,7 +38,7 @@ public static class FoldEvaluation
         var pids = PatientIds.InFolder(dataDir);
         DatasetCheck.Folder(config.Dataset, dataDir, pids.Length, training: false);
         var protocol = ProtocolFold.Create(config.Dataset, pids, fold, config.LabelSet, config.ProtocolSetting);
-        var folder = ScanFolder.Load(dataDir, new ScanFolderOptions { Pids = protocol.Fold.QueryPids.Concat(protocol.Fold.SupportPids).ToArray() });
+        var folder = ScanFolder.Load(dataDir, new ScanFolderOptions { Pids = protocol.Fold.QueryPids.Concat(protocol.Fold.SupportPids).ToArray(), Intensity = config.Intensity });
         DatasetCheck.Labels(config.Dataset, folder);
         runner.Model.Eval();
         var support = folder.Get(protocol.Fold.SupportPids[0]);

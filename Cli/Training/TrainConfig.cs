@@ -37,6 +37,8 @@ public sealed record TrainConfig
     public bool SupervisedEpisodes { get; init; }
     /// <summary>Label names, evaluated classes, label groups and fold size (checkpoints from before it existed are CHAOS).</summary>
     public global::IlgpuSeg.Data.Dataset.DatasetInfo Dataset { get; init; } = global::IlgpuSeg.Data.Dataset.DatasetInfo.Chaos;
+    /// <summary>CT: the training fold's intensity statistics, which eval and segment z-score with too; null for MR (per volume).</summary>
+    public global::IlgpuSeg.Data.Dataset.IntensityStatistics? Intensity { get; init; }
 
     [JsonIgnore]
     public global::IlgpuSeg.Data.Dataset.Setting ProtocolSetting =>

@@ -3,6 +3,7 @@ using IlgpuSeg.Autograd;
 using IlgpuSeg.Data.Dataset;
 using IlgpuSeg.Data.Episodes;
 using IlgpuSeg.Data.Evaluation;
+using IlgpuSeg.Data.Preprocessing;
 using IlgpuSeg.Engine;
 using IlgpuSeg.Models;
 
@@ -52,17 +53,24 @@ public static class Trainer
         int? stopAfter = null)
     {
         var checkpoint = resumePath == null ? null : Checkpoint.Load(resumePath);
-        if (checkpoint != null && !checkpoint.Config.SameRunAs(config))
-            throw new ResumeMismatchException($"{resumePath}: was written by a different configuration ({checkpoint.Config.ToJson()})");
         var dataset = config.Dataset;
         var pids = PatientIds.InFolder(config.Data);
         DatasetCheck.Folder(dataset, config.Data, pids.Length, training: true);
         var fold = ProtocolFold.Create(dataset, pids, config.Fold, config.LabelSet, config.ProtocolSetting);
+        if (dataset.Modality == Modality.Ct)
+        {
+            config = config with { Intensity = ScanFolder.PooledStatistics(config.Data, fold.Fold.TrainPids) };
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"CT: z-scoring every scan with the training fold's mean {config.Intensity.Value.Mean:G6} and std {config.Intensity.Value.Std:G6} (PROTOCOL §1.4)"));
+        }
+        if (checkpoint != null && !checkpoint.Config.SameRunAs(config))
+            throw new ResumeMismatchException($"{resumePath}: was written by a different configuration ({checkpoint.Config.ToJson()})");
         var folder = ScanFolder.Load(config.Data, new ScanFolderOptions
         {
             Pids = fold.Fold.TrainPids,
             RequireSuperpixels = !config.SupervisedEpisodes,
             SuperpixelDirectory = config.Superpixels,
+            Intensity = config.Intensity,
         });
         DatasetCheck.Labels(dataset, folder);
         int raters = RatersFor(config);

@@ -20,12 +20,18 @@ public sealed record ScanFolderOptions
 
     /// <summary>Where the superpixel files are, when not beside the images (e.g. read-only shared data).</summary>
     public string? SuperpixelDirectory { get; init; }
+
+    /// <summary>
+    /// Z-score every scan with these statistics (CT: the training fold's, see <see cref="ScanFolder.PooledStatistics"/>);
+    /// null z-scores each volume with its own (MR).
+    /// </summary>
+    public IntensityStatistics? Intensity { get; init; }
 }
 
 /// <summary>
 /// An SSL-ALPNet data folder: <c>image_&lt;pid&gt;.nii.gz</c>, <c>label_&lt;pid&gt;.nii.gz</c>, optional
 /// <c>superpix-MIDDLE_&lt;pid&gt;.nii.gz</c> and <c>classmap_1.json</c>. Scans are sorted by pid (numerically);
-/// images are z-scored per volume at load. Slices are axial (last NIfTI axis); see <see cref="Slice2D{T}"/> for
+/// images are z-scored at load (per volume, or with given statistics). Slices are axial (last NIfTI axis); see <see cref="Slice2D{T}"/> for
 /// the in-plane layout.
 /// </summary>
 public sealed class ScanFolder
@@ -65,6 +71,10 @@ public sealed class ScanFolder
         return new ScanFolder(directory, allPids, classMap, scans);
     }
 
+    /// <summary>The statistics of all voxels of these scans' images (PROTOCOL §1.4: CT uses the training fold's), read one at a time.</summary>
+    public static IntensityStatistics PooledStatistics(string directory, IEnumerable<int> pids) =>
+        ZScore.Pooled(pids.Order().Select(pid => Nifti.Read(Path.Combine(directory, $"image_{pid}.nii.gz")).GetData()));
+
     private static Scan LoadScan(string directory, int pid, ScanFolderOptions options)
     {
         var imagePath = Path.Combine(directory, $"image_{pid}.nii.gz");
@@ -73,7 +83,9 @@ public sealed class ScanFolder
             throw new DataFormatException(labelPath, $"label file not found for image {imagePath}");
         var (image, label) = Nifti.ReadPair(imagePath, labelPath);
         var (nx, ny, nz) = Dimensions(image);
-        var zscored = ZScore.Normalize(image.GetData(), imagePath);
+        var zscored = options.Intensity is { } stats
+            ? ZScore.Normalize(image.GetData(), stats, imagePath)
+            : ZScore.Normalize(image.GetData(), imagePath);
 
         var superPath = Path.Combine(options.SuperpixelDirectory ?? directory, $"superpix-{options.SuperpixelMode}_{pid}.nii.gz");
         Volume<int>? superpixels = null;

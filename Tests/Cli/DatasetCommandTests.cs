@@ -3,6 +3,7 @@ using IlgpuSeg.Cli.Commands;
 using IlgpuSeg.Cli.Training;
 using IlgpuSeg.Data;
 using IlgpuSeg.Data.Dataset;
+using IlgpuSeg.Data.Evaluation;
 using IlgpuSeg.Data.Phantoms;
 using IlgpuSeg.Data.Preprocessing;
 using static IlgpuSeg.Tests.NiftiFiles.NiftiTestFiles;
@@ -55,7 +56,12 @@ public class DatasetCommandTests
         Assert.Contains("dataset: abdomen_ct (ct", stdout);
         Assert.Contains("done: 3 iterations", stdout);
         var checkpoint = Path.Combine(checkpoints, Trainer.CheckpointName);
-        Assert.Equal(descriptor.LabelNames, Checkpoint.Load(checkpoint).Config.Dataset.LabelNames);
+        var config = Checkpoint.Load(checkpoint).Config;
+        Assert.Equal(descriptor.LabelNames, config.Dataset.LabelNames);
+        // CT is z-scored with the training fold's pooled statistics (PROTOCOL §1.4), kept for eval and segment.
+        var trainPids = ProtocolFold.Create(config.Dataset, PatientIds.InFolder(data), config.Fold, config.LabelSet, config.ProtocolSetting).Fold.TrainPids;
+        Assert.Equal(ScanFolder.PooledStatistics(data, trainPids), config.Intensity);
+        Assert.Contains("CT: z-scoring every scan with the training fold's mean", stdout);
 
         var evalDir = work.File("eval");
         (exit, stdout, error) = CommandRunner.Invoke(EvalCommand.Create(), "eval", "--checkpoint", checkpoint, "--dataset", descriptorPath, "--out", evalDir, "--threads", "2");

@@ -8,6 +8,32 @@ namespace IlgpuSeg.Tests.DataPipeline;
 public class DatasetTests
 {
     [Fact]
+    public void PooledStatisticsEqualThoseOfTheConcatenatedVoxels()
+    {
+        var gen = new Random(7);
+        double[][] volumes = [.. new[] { 1000, 1, 4097, 250 }.Select(n => Enumerable.Range(0, n).Select(_ => 255 * gen.NextDouble() + 30).ToArray())];
+        var pooled = ZScore.Pooled(volumes);
+        var all = ZScore.Statistics(volumes.SelectMany(v => v).ToArray());
+        Assert.Equal(all.Mean, pooled.Mean, 1e-10);
+        Assert.Equal(all.Std, pooled.Std, 1e-10);
+        Assert.NotEqual(ZScore.Statistics(volumes[0]).Mean, pooled.Mean);
+    }
+
+    [Fact]
+    public void ScansLoadZScoredWithGivenStatisticsWhenAsked()
+    {
+        var stats = ScanFolder.PooledStatistics(TestDataDir, [39, 15]);
+        var folder = ScanFolder.Load(TestDataDir, new ScanFolderOptions { Intensity = stats });
+        var pooled = folder.Scans.SelectMany(s => s.Image.Data).Select(v => (double)v).ToArray();
+        Assert.InRange(pooled.Average(), -1e-5, 1e-5);
+        Assert.InRange(Math.Sqrt(pooled.Average(v => v * v)), 1 - 1e-5, 1 + 1e-5);
+        // Each scan alone is not zero-mean: the two scans' intensities differ.
+        Assert.All(folder.Scans, s => Assert.True(Math.Abs(s.Image.Data.Average(v => (double)v)) > 1e-3));
+        var image = Nifti.Read(Path.Combine(TestDataDir, "image_15.nii.gz")).GetData();
+        Assert.Equal(ZScore.Normalize(image, stats, "x"), folder.Get(15).Image.Data);
+    }
+
+    [Fact]
     public void LoadsTheCommittedChaosScansSortedAndZScored()
     {
         var folder = ScanFolder.Load(TestDataDir);
