@@ -35,6 +35,10 @@ public sealed record TrainConfig
     public double DplBeta { get; init; } = 0.02;
     /// <summary>Episodes from ground-truth labels of the training classes instead of superpixels (the demo uses this).</summary>
     public bool SupervisedEpisodes { get; init; }
+    /// <summary>Checkpoint whose encoder and head weights start this run (train --init); optimiser and schedules start fresh.</summary>
+    public string? Init { get; init; }
+    /// <summary>SHA-256 (hex) of the <see cref="Init"/> file, recorded when the run starts.</summary>
+    public string? InitSha256 { get; init; }
 
     [JsonIgnore]
     public global::IlgpuSeg.Data.Dataset.Setting ProtocolSetting =>
@@ -84,7 +88,7 @@ public sealed record TrainConfig
 
     public static TrainConfig FromJson(string json) => JsonSerializer.Deserialize<TrainConfig>(json) ?? throw new JsonException("empty config");
 
-    /// <summary>The fields that must agree between a checkpoint and a resumed run (paths may move).</summary>
+    /// <summary>The fields that must agree between a checkpoint and a resumed run (paths may move; the init file's hash may not).</summary>
     public bool SameRunAs(TrainConfig other) =>
-        (this with { Data = "", Superpixels = null, Iterations = 0 }).ToJson() == (other with { Data = "", Superpixels = null, Iterations = 0 }).ToJson();
+        (this with { Data = "", Superpixels = null, Iterations = 0, Init = null }).ToJson() == (other with { Data = "", Superpixels = null, Iterations = 0, Init = null }).ToJson();
 }
