@@ -29,9 +29,9 @@ internal static class PhantomStudy
               "folds": [0],
               "splits": ["2,3"],
               "seeds": [11, 12],
-              "stage1": { "head": "alp", "iterations": 6, "seed": 5 },
-              "iterations": 12,
-              "checkpoint_every": 3,
+              "stage1": { "head": "alp", "iterations": 4, "seed": 5 },
+              "iterations": 8,
+              "checkpoint_every": 2,
               "arms": [
                 { "name": "control", "head": "alp" },
                 { "name": "dpl", "head": "dpl", "options": { "DplAlignment": "panet" } }{{extraArm}}
