@@ -28,6 +28,8 @@ public static class SweepCommand
 
     private static Option<int> ThreadsOption() => new("--threads") { Description = "CPU threads per training", DefaultValueFactory = _ => 1 };
 
+    private static Option<string> DeviceOption() => new("--device") { Description = "cpu, opencl or cuda (optionally :N) for every training", DefaultValueFactory = _ => "cpu" };
+
     private static Command PlanCommand()
     {
         var study = StudyArgument();
@@ -45,7 +47,8 @@ public static class SweepCommand
         var study = StudyArgument();
         var jobs = new Option<int>("--jobs") { Description = "Trainings at a time", DefaultValueFactory = _ => 1 };
         var threads = ThreadsOption();
-        var command = new Command("run", "Run the study here, N trainings at a time (done runs skipped, unfinished ones resumed)") { study, jobs, threads };
+        var device = DeviceOption();
+        var command = new Command("run", "Run the study here, N trainings at a time (done runs skipped, unfinished ones resumed)") { study, jobs, device, threads };
         command.SetAction(parse => Guarded(parse, (s, runs) =>
         {
             if (parse.GetValue(jobs) < 1 || parse.GetValue(threads) < 1) throw new ArgumentException("--jobs and --threads must be at least 1");
@@ -55,7 +58,7 @@ public static class SweepCommand
             try
             {
                 var output = parse.InvocationConfiguration.Output;
-                int failed = LocalRunner.Run(s, runs, parse.GetValue(jobs), parse.GetValue(threads), output, cancel.Token);
+                int failed = LocalRunner.Run(s, runs, parse.GetValue(jobs), parse.GetValue(device)!, parse.GetValue(threads), output, cancel.Token);
                 output.WriteLine($"manifest: {Path.Combine(s.OutDir, SweepManifest.FileName)}");
                 if (cancel.IsCancellationRequested)
                 {
@@ -75,12 +78,13 @@ public static class SweepCommand
         var study = StudyArgument();
         var index = new Option<int>("--index") { Description = "The run's index in the plan (a Slurm array task passes $SLURM_ARRAY_TASK_ID)", Required = true };
         var threads = ThreadsOption();
-        var command = new Command("task", "Run one run of the study: train (resuming if interrupted), evaluate, record its status") { study, index, threads };
+        var device = DeviceOption();
+        var command = new Command("task", "Run one run of the study: train (resuming if interrupted), evaluate, record its status") { study, index, device, threads };
         command.SetAction(parse => Guarded(parse, (s, runs) =>
         {
             int i = parse.GetValue(index);
             if (i < 0 || i >= runs.Count) throw new ArgumentException($"--index {i}: the study has runs 0 to {runs.Count - 1}");
-            SweepTask.Run(s, runs[i], parse.GetValue(threads), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            SweepTask.Run(s, runs[i], parse.GetValue(device)!, parse.GetValue(threads), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             return 0;
         }, study));
         return command;
@@ -95,9 +99,10 @@ public static class SweepCommand
         var memory = new Option<string?>("--mem") { Description = "Memory per training, e.g. 8G (default: the cluster's)" };
         var partition = new Option<string?>("--partition") { Description = "Partition (default: the cluster's)" };
         var gres = new Option<string?>("--gres") { Description = "Generic resources per training, e.g. gpu:1" };
+        var device = DeviceOption();
         var run = new Option<string?>("--command") { Description = "How the nodes start ilgpuseg (default: this ilgpuseg's path)" };
         var command = new Command("slurm", "Write sbatch job arrays (stage 1, then the arms with --dependency=afterok) and submit.sh")
-            { study, output, cpus, time, memory, partition, gres, run };
+            { study, output, cpus, time, memory, partition, gres, device, run };
         command.SetAction(parse => Guarded(parse, (s, runs) =>
         {
             if (parse.GetValue(cpus) < 1) throw new ArgumentException("--cpus-per-task must be at least 1");
@@ -105,7 +110,7 @@ public static class SweepCommand
             var words = parse.GetValue(run)?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [file, .. prefix];
             var dir = parse.GetValue(output)!;
             SlurmScripts.Write(s, runs, dir, new SlurmResources(parse.GetValue(cpus), parse.GetValue(time)!, parse.GetValue(memory), parse.GetValue(partition),
-                parse.GetValue(gres)), words);
+                parse.GetValue(gres), parse.GetValue(device)!), words);
             parse.InvocationConfiguration.Output.WriteLine($"wrote {Path.Combine(dir, SlurmScripts.Stage1Script)}, {SlurmScripts.ArmsScript} and {SlurmScripts.SubmitScript} "
                 + $"({runs.Count(r => r.IsStage1)} stage-1 and {runs.Count(r => !r.IsStage1)} arm tasks); submit with {Path.Combine(dir, SlurmScripts.SubmitScript)}");
             return 0;

@@ -106,7 +106,7 @@ public static class TrainCommand
         return parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
     }
 
-    private static void Validate(TrainConfig config)
+    internal static void Validate(TrainConfig config)
     {
         if (!Directory.Exists(config.Data)) throw new ArgumentException($"--data: folder '{config.Data}' does not exist");
         if (config.Head is not ("alp" or "dpl" or "japc" or "dpl+japc")) throw new ArgumentException($"--head: unknown head '{config.Head}' (alp, dpl, japc or dpl+japc)");

@@ -12,7 +12,7 @@ namespace IlgpuSeg.Cli.Sweep;
 public static class LocalRunner
 {
     /// <summary>Returns the number of runs that failed or were blocked (0: the whole grid is done).</summary>
-    public static int Run(Study study, IReadOnlyList<PlannedRun> runs, int jobs, int threads, TextWriter output, CancellationToken cancel)
+    public static int Run(Study study, IReadOnlyList<PlannedRun> runs, int jobs, string device, int threads, TextWriter output, CancellationToken cancel)
     {
         var states = new Dictionary<string, (string State, string? Error)>();
         var pending = new List<PlannedRun>();
@@ -23,7 +23,7 @@ public static class LocalRunner
             states[run.Id] = ("pending", null);
         }
         int total = pending.Count, finished = 0;
-        output.WriteLine($"{runs.Count} runs, {runs.Count - total} already done, {total} to run, {jobs} at a time with {threads} thread(s) each");
+        output.WriteLine($"{runs.Count} runs, {runs.Count - total} already done, {total} to run, {jobs} at a time on {device} ({threads} CPU thread(s) each)");
         var running = new Dictionary<Task, (PlannedRun Run, Process Process)>();
         var clock = Stopwatch.StartNew();
         SweepManifest.Write(study, runs, states);
@@ -45,7 +45,7 @@ public static class LocalRunner
                     }
                     if (start != RunStatus.Done) continue;
                     pending.Remove(run);
-                    var process = Start(study, run, threads);
+                    var process = Start(study, run, device, threads);
                     running[process.WaitForExitAsync(CancellationToken.None)] = (run, process);
                     states[run.Id] = (RunStatus.Running, null);
                     output.WriteLine($"started  {run.Id} (index {run.Index})");
@@ -97,12 +97,13 @@ public static class LocalRunner
     private static string LogPath(PlannedRun run) => Path.Combine(run.Folder, "task.log");
 
     /// <summary>Starts <c>ilgpuseg sweep task</c> for a run, its output appended to the run's task.log.</summary>
-    private static Process Start(Study study, PlannedRun run, int threads)
+    private static Process Start(Study study, PlannedRun run, string device, int threads)
     {
         Directory.CreateDirectory(run.Folder);
         var (file, prefix) = SelfCommand.Resolve();
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in prefix.Concat(["sweep", "task", study.File, "--index", run.Index.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)]))
+        foreach (var a in prefix.Concat(["sweep", "task", study.File, "--index", run.Index.ToString(CultureInfo.InvariantCulture), "--device", device,
+            "--threads", threads.ToString(CultureInfo.InvariantCulture)]))
             info.ArgumentList.Add(a);
         var log = TextWriter.Synchronized(new StreamWriter(LogPath(run), append: true) { AutoFlush = true });
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

@@ -4,7 +4,7 @@ using System.Text;
 namespace IlgpuSeg.Cli.Sweep;
 
 /// <summary>Resources each Slurm array task asks for; null fields are left to the cluster's defaults.</summary>
-public sealed record SlurmResources(int CpusPerTask, string Time, string? Memory, string? Partition, string? Gres);
+public sealed record SlurmResources(int CpusPerTask, string Time, string? Memory, string? Partition, string? Gres, string Device);
 
 /// <summary>
 /// <c>sweep slurm</c>: one job array per stage (array index = the plan's run index), the arms' array held with
@@ -54,7 +54,7 @@ public static class SlurmScripts
         sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --output={logs}/{jobName}-%A_%a.out\n#SBATCH --error={logs}/{jobName}-%A_%a.err\n");
         sb.Append("set -euo pipefail\n");
         sb.Append(string.Join(' ', command.Select(Quote)))
-          .Append(CultureInfo.InvariantCulture, $" sweep task {Quote(study.File)} --index \"$SLURM_ARRAY_TASK_ID\" --threads \"$SLURM_CPUS_PER_TASK\"\n");
+          .Append(CultureInfo.InvariantCulture, $" sweep task {Quote(study.File)} --index \"$SLURM_ARRAY_TASK_ID\" --device {Quote(resources.Device)} --threads \"$SLURM_CPUS_PER_TASK\"\n");
         return sb.ToString();
     }
 

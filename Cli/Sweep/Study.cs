@@ -146,13 +146,13 @@ public sealed record Study
                 Data = Resolve(Data), Superpixels = Superpixels == null ? null : Resolve(Superpixels), Head = head, Fold = fold, LabelSet = labelSet,
                 Seed = seed, Iterations = iterations, Init = init,
             };
-            _ = (config.Japc, config.Dpl, config.EncoderHead);
+            TrainCommand.Validate(config);
+            _ = config.EncoderHead;
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {
             throw new StudyFormatException($"{File}: head {head}: {e.Message}");
         }
-        if (config.Head is not ("alp" or "dpl" or "japc" or "dpl+japc")) throw new StudyFormatException($"{File}: unknown head '{head}' (alp, dpl, japc or dpl+japc)");
         return config;
     }
 }

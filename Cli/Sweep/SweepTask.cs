@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using IlgpuSeg.Cli.Training;
-using IlgpuSeg.Engine;
 
 namespace IlgpuSeg.Cli.Sweep;
 
@@ -11,7 +10,7 @@ namespace IlgpuSeg.Cli.Sweep;
 /// </summary>
 public static class SweepTask
 {
-    public static void Run(Study study, PlannedRun run, int threads, TextWriter log, TextWriter progress)
+    public static void Run(Study study, PlannedRun run, string device, int threads, TextWriter log, TextWriter progress)
     {
         if (RunStatus.Read(run.Folder)?.State == RunStatus.Done)
         {
@@ -26,7 +25,7 @@ public static class SweepTask
         new RunStatus(RunStatus.Running, started, null, null, null, null, Environment.MachineName).Write(run.Folder);
         try
         {
-            var acc = Context.Default.CreateCpuAccelerator(threads);
+            var acc = Accelerators.Select(device, threads);
             var resume = File.Exists(run.CheckpointPath) ? run.CheckpointPath : null;
             Trainer.Run(run.Config, run.Folder, study.CheckpointEvery, resume, acc, log, progress);
             double? meanDice = null;

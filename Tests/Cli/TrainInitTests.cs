@@ -18,6 +18,13 @@ public class TrainInitTests
     private static Checkpoint Train(TrainConfig config, string dir) =>
         Checkpoint.Load(Trainer.Run(config, dir, 100, null, Context.Default.CreateCpuAccelerator(2), TextWriter.Null, TextWriter.Null).CheckpointPath);
 
+    private static string Phantoms(string root)
+    {
+        var dir = Path.Combine(root, "data");
+        PhantomGenerator.WriteFolder(dir, new PhantomOptions { Width = 32, Height = 32, Depth = 12 }, seed: 3, Enumerable.Range(1, 6).ToArray());
+        return dir;
+    }
+
     private static double[] Values(Tensor t) => t.To(DType.Float64).ToArray<double>();
 
     [Fact]
@@ -26,8 +33,7 @@ public class TrainInitTests
         var root = Directory.CreateTempSubdirectory("ilgpuseg-init").FullName;
         try
         {
-            var data = Path.Combine(root, "data");
-            PhantomGenerator.WriteFolder(data, new PhantomOptions { Width = 32, Height = 32, Depth = 12 }, seed: 3, Enumerable.Range(1, 6).ToArray());
+            var data = Phantoms(root);
             var stage1 = Train(Tiny(data, "alp", 6), Path.Combine(root, "stage1"));
             var stage1Path = Path.Combine(root, "stage1", Trainer.CheckpointName);
 
@@ -71,8 +77,7 @@ public class TrainInitTests
         var root = Directory.CreateTempSubdirectory("ilgpuseg-init").FullName;
         try
         {
-            var data = Path.Combine(root, "data");
-            PhantomGenerator.WriteFolder(data, new PhantomOptions { Width = 32, Height = 32, Depth = 12 }, seed: 3, Enumerable.Range(1, 6).ToArray());
+            var data = Phantoms(root);
             var missing = Path.Combine(root, "none.safetensors");
             var (code, _, err) = CommandRunner.Invoke(TrainCommand.Create(), "train", "--data", data, "--init", missing, "--checkpoints", Path.Combine(root, "ck"));
             Assert.Equal(1, code);

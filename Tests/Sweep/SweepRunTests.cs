@@ -45,6 +45,7 @@ public class SweepRunTests
     [InlineData("\"splits\": [\"2,3\"]", "\"splits\": [\"2,5\"]", "class 5 does not exist")]
     [InlineData("\"control\"", "\"ctrl\"", "control arm 'control' is not one of the arms")]
     [InlineData("\"folds\"", "\"fold\"", "not a valid study file")]
+    [InlineData("\"head\": \"dpl\"", "\"head\": \"unet\"", "unknown head 'unet'")]
     public void ABadStudyIsOneLineNamingTheFile(string from, string to, string problem)
     {
         var root = Directory.CreateTempSubdirectory("ilgpuseg-sweep").FullName;
