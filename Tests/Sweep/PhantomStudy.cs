@@ -13,7 +13,10 @@ internal static class PhantomStudy
 {
     public const int Runs = 5;   // 1 stage-1 run + 2 arms × 2 seeds
 
-    /// <summary>Writes phantoms (once per root) and a study file whose runs go to <paramref name="outName"/>; returns the study path.</summary>
+    /// <summary>
+    /// Writes phantoms (once per root) and a study file whose runs go to <paramref name="outName"/>, with
+    /// <paramref name="extraArm"/> (JSON text) appended to the arms; returns the study path.
+    /// </summary>
     public static string Write(string root, string outName, string extraArm = "")
     {
         var data = Path.Combine(root, "data");
@@ -53,15 +56,13 @@ internal static class PhantomStudy
     public static (string Units, string Paired) Tables(string studyOut) =>
         (File.ReadAllText(Path.Combine(studyOut, StudyCollector.UnitsName)), File.ReadAllText(Path.Combine(studyOut, StudyCollector.PairedName)));
 
-    /// <summary>Starts ilgpuseg as a separate process (as a user would), output captured.</summary>
+    /// <summary>Starts ilgpuseg as a separate process (as a user would), its output read and dropped so the pipes never fill.</summary>
     public static Process Start(params string[] args)
     {
         var (file, prefix) = SelfCommand.Resolve();
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in prefix.Concat(args)) info.ArgumentList.Add(a);
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
