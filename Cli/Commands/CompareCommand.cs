@@ -51,7 +51,7 @@ public static class CompareCommand
     }
 
     /// <summary>dice.csv as the Dice of each (pid, class), averaged over raters.</summary>
-    private static Dictionary<(int Pid, string Class), double> Read(string path)
+    internal static Dictionary<(int Pid, string Class), double> Read(string path)
     {
         var lines = File.ReadAllLines(path);
         if (lines.Length == 0 || !lines[0].StartsWith("pid,class,rater,dice", StringComparison.Ordinal))

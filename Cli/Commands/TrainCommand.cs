@@ -32,6 +32,7 @@ public static class TrainCommand
         var checkpoints = new Option<string>("--checkpoints") { Description = "Checkpoint folder", DefaultValueFactory = _ => "checkpoints" };
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 250 };
         var resume = new Option<string?>("--resume") { Description = "Checkpoint to continue from" };
+        var init = new Option<string?>("--init") { Description = "Checkpoint whose encoder and head weights start the run (fresh optimiser and schedules); its path and SHA-256 go into the run's config" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this iteration with a checkpoint (schedules still follow --iterations); continue later with --resume" };
         var device = new Option<string>("--device") { Description = "cpu, opencl or cuda (optionally :N)", DefaultValueFactory = _ => "cpu" };
         var japcForm = new Option<string>("--japc-form") { Description = "JAPC calibration: attention (the paper's) or gated (residual, γ = 0 at start)", DefaultValueFactory = _ => "attention" };
@@ -39,7 +40,7 @@ public static class TrainCommand
         var dplTarget = new Option<string>("--dpl-target") { Description = "Prototypes DPL enhances: all or global (the fg masked average only)", DefaultValueFactory = _ => "all" };
         var dplBeta = new Option<double>("--dpl-beta") { Description = "β, the weight of DPL's diffusion loss", DefaultValueFactory = _ => 0.02 };
         var command = new Command("train", "Train a few-shot segmenter on superpixel pseudo-labels (no arguments: a short demo on synthetic phantoms)")
-            { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, resume, stopAfter, device,
+            { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, resume, init, stopAfter, device,
               japcForm, dplAlignment, dplTarget, dplBeta };
         var datasetChoice = DatasetOption.Create();
         command.Options.Add(datasetChoice);
@@ -71,6 +72,7 @@ public static class TrainCommand
                     DplAlignment = parse.GetValue(dplAlignment)!,
                     DplTarget = parse.GetValue(dplTarget)!,
                     DplBeta = parse.GetValue(dplBeta),
+                    Init = parse.GetValue(init),
                 };
                 Validate(config);
                 if (parse.GetValue(stopAfter) is int stop && stop < 1) throw new ArgumentException($"--stop-after {stop}: must be at least 1");
@@ -104,7 +106,7 @@ public static class TrainCommand
         return parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
     }
 
-    private static void Validate(TrainConfig config)
+    internal static void Validate(TrainConfig config)
     {
         if (!Directory.Exists(config.Data)) throw new ArgumentException($"--data: folder '{config.Data}' does not exist");
         if (config.Head is not ("alp" or "dpl" or "japc" or "dpl+japc")) throw new ArgumentException($"--head: unknown head '{config.Head}' (alp, dpl, japc or dpl+japc)");

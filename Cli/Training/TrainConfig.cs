@@ -39,6 +39,10 @@ public sealed record TrainConfig
     public global::IlgpuSeg.Data.Dataset.DatasetInfo Dataset { get; init; } = global::IlgpuSeg.Data.Dataset.DatasetInfo.Chaos;
     /// <summary>CT: the training fold's intensity statistics, which eval and segment z-score with too; null for MR (per volume).</summary>
     public global::IlgpuSeg.Data.Dataset.IntensityStatistics? Intensity { get; init; }
+    /// <summary>Checkpoint whose encoder and head weights start this run (train --init); optimiser and schedules start fresh.</summary>
+    public string? Init { get; init; }
+    /// <summary>SHA-256 (hex) of the <see cref="Init"/> file, recorded when the run starts.</summary>
+    public string? InitSha256 { get; init; }
 
     [JsonIgnore]
     public global::IlgpuSeg.Data.Dataset.Setting ProtocolSetting =>
@@ -88,7 +92,7 @@ public sealed record TrainConfig
 
     public static TrainConfig FromJson(string json) => JsonSerializer.Deserialize<TrainConfig>(json) ?? throw new JsonException("empty config");
 
-    /// <summary>The fields that must agree between a checkpoint and a resumed run (paths may move).</summary>
+    /// <summary>The fields that must agree between a checkpoint and a resumed run (paths may move; the init file's hash may not).</summary>
     public bool SameRunAs(TrainConfig other) =>
-        (this with { Data = "", Superpixels = null, Iterations = 0 }).ToJson() == (other with { Data = "", Superpixels = null, Iterations = 0 }).ToJson();
+        (this with { Data = "", Superpixels = null, Iterations = 0, Init = null }).ToJson() == (other with { Data = "", Superpixels = null, Iterations = 0, Init = null }).ToJson();
 }

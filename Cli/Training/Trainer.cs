@@ -52,6 +52,7 @@ public static class Trainer
     public static TrainResult Run(TrainConfig config, string checkpointDir, int checkpointEvery, string? resumePath, Accelerator acc, TextWriter log, TextWriter progressOutput,
         int? stopAfter = null)
     {
+        if (config.Init != null) config = config with { InitSha256 = Sha256(config.Init) };
         var checkpoint = resumePath == null ? null : Checkpoint.Load(resumePath);
         var dataset = config.Dataset;
         var pids = PatientIds.InFolder(config.Data);
@@ -97,6 +98,7 @@ public static class Trainer
                 (checkpoint.ModelCounter, checkpoint.EpisodeCounter, checkpoint.NoiseCounter, checkpoint.Iteration, checkpoint.Skipped);
             log.WriteLine($"resuming from {resumePath} at iteration {start}");
         }
+        else if (config.Init != null) LoadInit(model, config, log);
 
         Directory.CreateDirectory(checkpointDir);
         var checkpointPath = Path.Combine(checkpointDir, CheckpointName);
@@ -160,6 +162,28 @@ public static class Trainer
             metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},{total:G6},{loss.Query:G6},{loss.Align:G6},{loss.Diff ?? 0:G6},{loss.Calib:G6},{sgd.LearningRate:G6},{skipped},"));
             progress.Report(it, string.Create(CultureInfo.InvariantCulture, $"loss {total:F4} (query {loss.Query:F4}, align {loss.Align:F4}{(loss.Diff is double d ? $", diff {d:F4}" : "")}{(loss.Calib != 0 ? $", calib {loss.Calib:F4}" : "")}) skipped {skipped}"));
         }
+    }
+
+    /// <summary>
+    /// <c>--init</c>: every tensor of the init checkpoint that this run's model has (the encoder must be complete and
+    /// every shape must fit); the model's other tensors (a head the init run did not have) keep their fresh values.
+    /// </summary>
+    private static void LoadInit(Module model, TrainConfig config, TextWriter log)
+    {
+        var init = Checkpoint.Load(config.Init!);
+        var report = model.LoadStateDict(init.Model, strict: false);
+        var missingEncoder = report.Missing.Where(k => k.StartsWith("encoder.", StringComparison.Ordinal)).ToList();
+        if (report.ShapeMismatches.Count > 0 || missingEncoder.Count > 0)
+            throw new StateDictMismatchException($"{config.Init}: does not fit this run's model: {report}");
+        log.WriteLine($"initialised from {config.Init} (sha256 {config.InitSha256}, {init.Config.Head} after {init.Iteration} iterations): "
+            + $"{init.Model.Count - report.Unexpected.Count} tensors loaded, {report.Missing.Count} fresh, {report.Unexpected.Count} ignored; fresh optimiser and schedules");
+    }
+
+    private static string Sha256(string path)
+    {
+        if (!File.Exists(path)) throw new ArgumentException($"--init: file '{path}' does not exist");
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 
     /// <summary>The metrics CSV, keeping rows before <paramref name="start"/> when resuming so no iteration appears twice.</summary>

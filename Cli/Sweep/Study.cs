@@ -1,0 +1,158 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using IlgpuSeg.Cli.Commands;
+using IlgpuSeg.Cli.Training;
+
+namespace IlgpuSeg.Cli.Sweep;
+
+/// <summary>A study file that is not valid; the message names the file and the problem.</summary>
+public sealed class StudyFormatException(string message) : Exception(message);
+
+/// <summary>The stage-1 training of each (fold, label split) that every arm starts from (METHODS §7.1).</summary>
+public sealed record StudyStage1
+{
+    public string Head { get; init; } = "alp";
+    public required int Iterations { get; init; }
+    public ulong Seed { get; init; } = 1234;
+    /// <summary>TrainConfig fields for stage 1 only, on top of the study's <c>train</c> fields.</summary>
+    public JsonObject? Options { get; init; }
+}
+
+/// <summary>One arm: a head (and its options) trained from the shared start, once per unit.</summary>
+public sealed record StudyArm
+{
+    public required string Name { get; init; }
+    public required string Head { get; init; }
+    public JsonObject? Options { get; init; }
+}
+
+/// <summary>How every arm run is evaluated after training (the fold's evaluation protocol, PROTOCOL §6).</summary>
+public sealed record StudyEvaluation
+{
+    /// <summary>Score per simulated rater (METHODS §4) instead of against the ground truth only.</summary>
+    public bool SimulatedRaters { get; init; }
+}
+
+/// <summary>
+/// A study (JSON): the grid of trainings METHODS §7 compares. Per (fold, label split) one stage-1 run; from its
+/// checkpoint each arm trains once per seed; a unit is (fold, split, seed). <c>train</c> holds TrainConfig fields
+/// shared by every run (PascalCase, as in a checkpoint's config); relative paths are relative to the study file.
+/// </summary>
+public sealed record Study
+{
+    public required string Data { get; init; }
+    public string? Superpixels { get; init; }
+    /// <summary>Output folder of the runs, the manifest and the collected tables.</summary>
+    public string Out { get; init; } = "runs";
+    public JsonObject? Train { get; init; }
+    public required int[] Folds { get; init; }
+    /// <summary>Label splits as their unseen classes, e.g. "2,3" (kidneys) and "1,4" (liver, spleen).</summary>
+    public required string[] Splits { get; init; }
+    public required ulong[] Seeds { get; init; }
+    public required StudyStage1 Stage1 { get; init; }
+    /// <summary>Iterations of every arm run.</summary>
+    public required int Iterations { get; init; }
+    public required StudyArm[] Arms { get; init; }
+    /// <summary>The arm every other arm is compared with.</summary>
+    public string Control { get; init; } = "control";
+    public int CheckpointEvery { get; init; } = 250;
+    public StudyEvaluation Evaluation { get; init; } = new();
+
+    /// <summary>The study file this was read from (absolute); relative paths resolve against its folder.</summary>
+    [JsonIgnore]
+    public string File { get; init; } = "";
+
+    [JsonIgnore]
+    public string OutDir => Resolve(Out);
+
+    public string Resolve(string path) => Path.GetFullPath(path, Path.GetDirectoryName(File)!);
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>Reads and checks a study file; every problem is a <see cref="StudyFormatException"/> naming the file.</summary>
+    public static Study Load(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!System.IO.File.Exists(full)) throw new StudyFormatException($"{path}: study file does not exist");
+        Study study;
+        try
+        {
+            study = JsonSerializer.Deserialize<Study>(System.IO.File.ReadAllText(full), Options) ?? throw new JsonException("empty document");
+        }
+        catch (JsonException e)
+        {
+            throw new StudyFormatException($"{path}: not a valid study file: {e.Message}");
+        }
+        study = study with { File = full };
+        study.Check();
+        return study;
+    }
+
+    private void Check()
+    {
+        void Require(bool ok, string problem)
+        {
+            if (!ok) throw new StudyFormatException($"{File}: {problem}");
+        }
+        Require(Directory.Exists(Resolve(Data)), $"data folder '{Resolve(Data)}' does not exist");
+        Require(Folds.Length > 0 && Splits.Length > 0 && Seeds.Length > 0, "folds, splits and seeds must each name at least one value");
+        Require(Folds.Distinct().Count() == Folds.Length && Splits.Distinct().Count() == Splits.Length && Seeds.Distinct().Count() == Seeds.Length,
+            "folds, splits and seeds must not repeat a value");
+        Require(Arms.Length > 0 && Arms.Select(a => a.Name).Distinct().Count() == Arms.Length, "arms must be non-empty with distinct names");
+        Require(Arms.All(a => a.Name.Length > 0 && a.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '+')),
+            "arm names may hold only letters, digits, '-', '_' and '+' (they name folders)");
+        Require(Arms.Any(a => a.Name == Control), $"control arm '{Control}' is not one of the arms");
+        Require(Iterations > 0 && Stage1.Iterations > 0 && CheckpointEvery > 0, "iterations, stage1.iterations and checkpoint_every must be positive");
+        foreach (var split in Splits)
+        {
+            try { TrainCommand.LabelSet(split); }
+            catch (ArgumentException e) { throw new StudyFormatException($"{File}: split '{split}': {e.Message}"); }
+        }
+    }
+
+    /// <summary>Fields the sweep sets per run; a study may not set them in <c>train</c> or options.</summary>
+    private static readonly string[] PerRunFields =
+        [nameof(TrainConfig.Data), nameof(TrainConfig.Superpixels), nameof(TrainConfig.Head), nameof(TrainConfig.Fold), nameof(TrainConfig.LabelSet),
+         nameof(TrainConfig.Seed), nameof(TrainConfig.Iterations), nameof(TrainConfig.Init), nameof(TrainConfig.InitSha256)];
+
+    /// <summary>
+    /// The TrainConfig of one run: defaults, then the study's <c>train</c> fields, then the stage's or arm's options,
+    /// then the fields the grid fixes (data, head, fold, split, seed, iterations, init).
+    /// </summary>
+    public TrainConfig Config(string head, JsonObject? options, int fold, int labelSet, ulong seed, int iterations, string? init)
+    {
+        var json = JsonNode.Parse(new TrainConfig().ToJson())!.AsObject();
+        foreach (var (source, fields) in new[] { ("train", Train), ("options", options) })
+        {
+            foreach (var (key, value) in fields ?? [])
+            {
+                if (!json.ContainsKey(key)) throw new StudyFormatException($"{File}: {source}: '{key}' is not a training option (use TrainConfig names, e.g. InputSize, Depth, Width, LearningRate, DplAlignment)");
+                if (PerRunFields.Contains(key)) throw new StudyFormatException($"{File}: {source}: '{key}' is set by the study grid, not by options");
+                json[key] = value?.DeepClone();
+            }
+        }
+        TrainConfig config;
+        try
+        {
+            config = TrainConfig.FromJson(json.ToJsonString()) with
+            {
+                Data = Resolve(Data), Superpixels = Superpixels == null ? null : Resolve(Superpixels), Head = head, Fold = fold, LabelSet = labelSet,
+                Seed = seed, Iterations = iterations, Init = init,
+            };
+            TrainCommand.Validate(config);
+            _ = config.EncoderHead;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw new StudyFormatException($"{File}: head {head}: {e.Message}");
+        }
+        return config;
+    }
+}
