@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using IlgpuSeg.Cli.Commands;
 using IlgpuSeg.Cli.Training;
+using IlgpuSeg.Data;
+using IlgpuSeg.Data.Dataset;
 
 namespace IlgpuSeg.Cli.Sweep;
 
@@ -42,6 +44,8 @@ public sealed record StudyEvaluation
 public sealed record Study
 {
     public required string Data { get; init; }
+    /// <summary>chaos, sabs or a dataset descriptor (relative to the study file); default: detected from the data folder, as train does.</summary>
+    public string? Dataset { get; init; }
     public string? Superpixels { get; init; }
     /// <summary>Output folder of the runs, the manifest and the collected tables.</summary>
     public string Out { get; init; } = "runs";
@@ -65,6 +69,13 @@ public sealed record Study
 
     [JsonIgnore]
     public string OutDir => Resolve(Out);
+
+    /// <summary>The dataset <see cref="Dataset"/> names, resolved when the study is loaded.</summary>
+    [JsonIgnore]
+    public DatasetInfo DatasetInfo { get; init; } = DatasetInfo.Chaos;
+
+    /// <summary>The label set of a split ("2,3" or "RK,LK").</summary>
+    public int LabelSetOf(string split) => DatasetInfo.LabelSetOf(split);
 
     public string Resolve(string path) => Path.GetFullPath(path, Path.GetDirectoryName(File)!);
 
@@ -91,6 +102,16 @@ public sealed record Study
             throw new StudyFormatException($"{path}: not a valid study file: {e.Message}");
         }
         study = study with { File = full };
+        var data = study.Resolve(study.Data);
+        if (!Directory.Exists(data)) throw new StudyFormatException($"{full}: data folder '{data}' does not exist");
+        try
+        {
+            study = study with { DatasetInfo = DatasetDescriptor.Resolve(study.Dataset is "chaos" or "sabs" or null ? study.Dataset : study.Resolve(study.Dataset), data).Dataset };
+        }
+        catch (DataFormatException e)
+        {
+            throw new StudyFormatException($"{full}: dataset: {e.Message}");
+        }
         study.Check();
         return study;
     }
@@ -101,7 +122,6 @@ public sealed record Study
         {
             if (!ok) throw new StudyFormatException($"{File}: {problem}");
         }
-        Require(Directory.Exists(Resolve(Data)), $"data folder '{Resolve(Data)}' does not exist");
         Require(Folds.Length > 0 && Splits.Length > 0 && Seeds.Length > 0, "folds, splits and seeds must each name at least one value");
         Require(Folds.Distinct().Count() == Folds.Length && Splits.Distinct().Count() == Splits.Length && Seeds.Distinct().Count() == Seeds.Length,
             "folds, splits and seeds must not repeat a value");
@@ -112,7 +132,7 @@ public sealed record Study
         Require(Iterations > 0 && Stage1.Iterations > 0 && CheckpointEvery > 0, "iterations, stage1.iterations and checkpoint_every must be positive");
         foreach (var split in Splits)
         {
-            try { TrainCommand.LabelSet(split); }
+            try { LabelSetOf(split); }
             catch (ArgumentException e) { throw new StudyFormatException($"{File}: split '{split}': {e.Message}"); }
         }
     }
@@ -120,7 +140,8 @@ public sealed record Study
     /// <summary>Fields the sweep sets per run; a study may not set them in <c>train</c> or options.</summary>
     private static readonly string[] PerRunFields =
         [nameof(TrainConfig.Data), nameof(TrainConfig.Superpixels), nameof(TrainConfig.Head), nameof(TrainConfig.Fold), nameof(TrainConfig.LabelSet),
-         nameof(TrainConfig.Seed), nameof(TrainConfig.Iterations), nameof(TrainConfig.Init), nameof(TrainConfig.InitSha256)];
+         nameof(TrainConfig.Seed), nameof(TrainConfig.Iterations), nameof(TrainConfig.Init), nameof(TrainConfig.InitSha256),
+         nameof(TrainConfig.Dataset), nameof(TrainConfig.Intensity)];
 
     /// <summary>
     /// The TrainConfig of one run: defaults, then the study's <c>train</c> fields, then the stage's or arm's options,
@@ -143,7 +164,7 @@ public sealed record Study
         {
             config = TrainConfig.FromJson(json.ToJsonString()) with
             {
-                Data = Resolve(Data), Superpixels = Superpixels == null ? null : Resolve(Superpixels), Head = head, Fold = fold, LabelSet = labelSet,
+                Data = Resolve(Data), Superpixels = Superpixels == null ? null : Resolve(Superpixels), Head = head, Fold = fold, LabelSet = labelSet, Dataset = DatasetInfo,
                 Seed = seed, Iterations = iterations, Init = init,
             };
             TrainCommand.Validate(config);

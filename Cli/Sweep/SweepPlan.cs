@@ -30,14 +30,14 @@ public static class SweepPlan
         var runs = new List<PlannedRun>();
         var stage1 = new Dictionary<(int, int), PlannedRun>();
         foreach (var fold in study.Folds)
-        foreach (var labelSet in study.Splits.Select(TrainCommand.LabelSet))
+        foreach (var labelSet in study.Splits.Select(study.LabelSetOf))
         {
             var config = study.Config(study.Stage1.Head, study.Stage1.Options, fold, labelSet, study.Stage1.Seed, study.Stage1.Iterations, init: null);
             var id = $"stage1-f{fold}-s{labelSet}-{Hash(config, null, study)}";
             stage1[(fold, labelSet)] = Add(null, fold, labelSet, study.Stage1.Seed, config, id, null);
         }
         foreach (var fold in study.Folds)
-        foreach (var labelSet in study.Splits.Select(TrainCommand.LabelSet))
+        foreach (var labelSet in study.Splits.Select(study.LabelSetOf))
         foreach (var seed in study.Seeds)
         foreach (var arm in study.Arms)
         {
