@@ -43,6 +43,13 @@ public sealed class FewShotEncoder : Layer
     public int FeatureChannels { get; }
 
     /// <summary>
+    /// Runs the ResNet's batch norm in eval mode even while training (running statistics used and kept, γ and β still
+    /// learnt), as fine-tuning a pretrained encoder on batches of two usually does. Checked at every forward, because
+    /// heads switch their children's mode themselves.
+    /// </summary>
+    public bool FreezeBatchNorm { get; set; }
+
+    /// <summary>
     /// Features of a support and a query image [1, 3, H, W] each, computed as one batch so batch norm sees both
     /// (as the reference few-shot models do).
     /// </summary>
@@ -55,6 +62,7 @@ public sealed class FewShotEncoder : Layer
     /// <summary>Features [N, FeatureChannels, H/8, W/8] of images [N, 3, H, W].</summary>
     public override Variable Forward(Variable x)
     {
+        if (FreezeBatchNorm) Backbone.Eval();
         var features = Backbone.Forward(x);
         return _head?.Forward(features) ?? features;
     }
