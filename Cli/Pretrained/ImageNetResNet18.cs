@@ -54,7 +54,10 @@ public static class ImageNetResNet18
         log.WriteLine($"converting {onnx} to {cached} (first use)");
         var (state, sha256) = OnnxResNet.Read(onnx, OnnxSha256);
         Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
-        SafeTensors.Write(cached, state, OnnxResNet.Metadata(onnx, sha256));
+        // Written under a name of this process's own, then renamed: two runs converting at once never mix their bytes.
+        var mine = $"{cached}.{Environment.ProcessId}";
+        SafeTensors.Write(mine, state, OnnxResNet.Metadata(onnx, sha256));
+        File.Move(mine, cached, overwrite: true);
         return state;
     }
 }
