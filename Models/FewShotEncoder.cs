@@ -6,7 +6,7 @@ namespace IlgpuSeg.Models;
 /// <summary>Which features the few-shot encoder returns (METHODS §1).</summary>
 public enum FeatureHead
 {
-    /// <summary>SSL-ALPNet's: a 1×1 conv 2048 → 256 without bias, nothing after it.</summary>
+    /// <summary>SSL-ALPNet's: a 1×1 conv 2048 (BasicBlocks: 512) → 256 without bias, nothing after it.</summary>
     Reduce,
     /// <summary>DeepLabv3's ASPP (torchvision's DeepLabHead first block), named classifier.0.</summary>
     Aspp,
@@ -43,6 +43,13 @@ public sealed class FewShotEncoder : Layer
     public int FeatureChannels { get; }
 
     /// <summary>
+    /// Runs the ResNet's batch norm in eval mode even while training (running statistics used and kept, γ and β still
+    /// learnt), as fine-tuning a pretrained encoder on batches of two usually does. Checked at every forward, because
+    /// heads switch their children's mode themselves.
+    /// </summary>
+    public bool FreezeBatchNorm { get; set; }
+
+    /// <summary>
     /// Features of a support and a query image [1, 3, H, W] each, computed as one batch so batch norm sees both
     /// (as the reference few-shot models do).
     /// </summary>
@@ -55,6 +62,7 @@ public sealed class FewShotEncoder : Layer
     /// <summary>Features [N, FeatureChannels, H/8, W/8] of images [N, 3, H, W].</summary>
     public override Variable Forward(Variable x)
     {
+        if (FreezeBatchNorm) Backbone.Eval();
         var features = Backbone.Forward(x);
         return _head?.Forward(features) ?? features;
     }
@@ -64,7 +72,7 @@ public sealed class FewShotEncoder : Layer
 public static class EncoderCheckpoint
 {
     /// <summary>
-    /// Reads the stage depths, width and head size from the state-dict names and shapes (output stride 8 is
+    /// Reads the block type, stage depths, width and head size from the state-dict names and shapes (output stride 8 is
     /// assumed, as in METHODS §1), then loads it. A bare torchvision ResNet checkpoint (conv1.*, layer1.*, fc.*)
     /// is accepted as the backbone. Throws <see cref="StateDictMismatchException"/> naming what is missing.
     /// </summary>
@@ -83,7 +91,8 @@ public static class EncoderCheckpoint
                 .DefaultIfEmpty(-1).Max() + 1;
             if (layers[stage] == 0) throw new StateDictMismatchException($"checkpoint has no {prefix}* keys");
         }
-        var config = new ResNetConfig(layers, [false, true, true], stem.Shape[0] / 64.0);
+        var block = stateDict.ContainsKey("backbone.layer1.0.conv3.weight") ? ResNetBlock.Bottleneck : ResNetBlock.Basic;
+        var config = new ResNetConfig(layers, [false, true, true], stem.Shape[0] / 64.0, block);
         string featureKey = head == FeatureHead.Aspp ? "classifier.0.project.0.weight" : "reduce.weight";
         int features = 256;
         if (head != FeatureHead.Backbone)
@@ -95,7 +104,7 @@ public static class EncoderCheckpoint
         var encoder = new FewShotEncoder(config, head, init, features);
         var report = encoder.LoadStateDict(stateDict, strict: false);
         if (report.Missing.Count > 0 || report.ShapeMismatches.Count > 0)
-            throw new StateDictMismatchException($"checkpoint does not fit a {string.Join("-", layers)} ResNet at width {config.Width} with a {head} head: {report}");
+            throw new StateDictMismatchException($"checkpoint does not fit a {string.Join("-", layers)} {block} ResNet at width {config.Width} with a {head} head: {report}");
         return (encoder, report);
     }
 }

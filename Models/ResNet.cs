@@ -3,11 +3,18 @@ using IlgpuSeg.Engine;
 
 namespace IlgpuSeg.Models;
 
+/// <summary>torchvision's two residual blocks: BasicBlock (two 3×3, ResNet-18/34) and Bottleneck (1×1-3×3-1×1, ResNet-50 and up).</summary>
+public enum ResNetBlock
+{
+    Bottleneck,
+    Basic,
+}
+
 /// <summary>
-/// ResNet shape: blocks per stage, which stages trade stride for dilation, and a width multiplier (1 = the
-/// paper's; 1/8 gives a CPU-sized network with the same structure). Defaults: ResNet-101, output stride 8.
+/// ResNet shape: blocks per stage, which stages trade stride for dilation, a width multiplier (1 = the
+/// paper's; 1/8 gives a CPU-sized network with the same structure) and the block type. Defaults: ResNet-101, output stride 8.
 /// </summary>
-public sealed record ResNetConfig(int[] Layers, bool[] ReplaceStrideWithDilation, double Width = 1.0)
+public sealed record ResNetConfig(int[] Layers, bool[] ReplaceStrideWithDilation, double Width = 1.0, ResNetBlock Block = ResNetBlock.Bottleneck)
 {
     public static ResNetConfig ResNet101Os8 => new([3, 4, 23, 3], [false, true, true]);
 
@@ -15,10 +22,12 @@ public sealed record ResNetConfig(int[] Layers, bool[] ReplaceStrideWithDilation
 
     public int StemChannels => Scaled(64);
 
-    /// <summary>Bottleneck width ("planes") of stage i; outputs are 4× that.</summary>
+    /// <summary>Block width ("planes") of stage i; outputs are <see cref="Expansion"/>× that.</summary>
     public int Planes(int stage) => Scaled(64 << stage);
 
-    public int OutChannels => Planes(3) * Bottleneck.Expansion;
+    public int Expansion => Block == ResNetBlock.Bottleneck ? Bottleneck.Expansion : 1;
+
+    public int OutChannels => Planes(3) * Expansion;
 
     private int Scaled(int channels) => Math.Max(1, (int)Math.Round(channels * Width));
 }
@@ -57,8 +66,40 @@ public sealed class Bottleneck : Layer
 }
 
 /// <summary>
+/// torchvision's BasicBlock: 3×3 (carrying the stride) → 3×3, plus the shortcut. torchvision refuses dilation here;
+/// dilated ports (PSPNet, DeepLab) give conv1 the incoming dilation and conv2 the stage's, as torchvision does for
+/// the Bottleneck's strided conv, so every conv samples the same pixels as the strided net did.
+/// </summary>
+public sealed class BasicBlock : Layer
+{
+    private readonly Conv2d _conv1, _conv2;
+    private readonly BatchNorm2d _bn1, _bn2;
+    private readonly Sequential? _downsample;
+
+    public BasicBlock(int inPlanes, int planes, int stride, int firstDilation, int dilation, bool downsample, Generator init, DType dtype, Accelerator? acc)
+    {
+        _conv1 = RegisterModule("conv1", new Conv2d(inPlanes, planes, 3, init, stride, firstDilation, firstDilation, dtype: dtype, accelerator: acc));
+        _bn1 = RegisterModule("bn1", new BatchNorm2d(planes, dtype: dtype, accelerator: acc));
+        _conv2 = RegisterModule("conv2", new Conv2d(planes, planes, 3, init, 1, dilation, dilation, dtype: dtype, accelerator: acc));
+        _bn2 = RegisterModule("bn2", new BatchNorm2d(planes, dtype: dtype, accelerator: acc));
+        if (downsample)
+            _downsample = RegisterModule("downsample", new Sequential(
+                new Conv2d(inPlanes, planes, 1, init, stride, dtype: dtype, accelerator: acc),
+                new BatchNorm2d(planes, dtype: dtype, accelerator: acc)));
+    }
+
+    public override Variable Forward(Variable x)
+    {
+        var y = F.Relu(_bn1.Forward(_conv1.Forward(x)));
+        y = _bn2.Forward(_conv2.Forward(y));
+        var identity = _downsample?.Forward(x) ?? x;
+        return F.Relu(F.Add(y, identity));
+    }
+}
+
+/// <summary>
 /// torchvision's ResNet trunk without the classifier (conv1, bn1, maxpool, layer1..4), the backbone
-/// DeepLabv3 keeps. State-dict names match torchvision's.
+/// DeepLabv3 keeps (Bottleneck) or ResNet-18/34's (BasicBlock). State-dict names match torchvision's.
 /// </summary>
 public sealed class ResNet : Layer
 {
@@ -85,13 +126,19 @@ public sealed class ResNet : Layer
                 stride = 1;
             }
             var blocks = new Sequential();
-            blocks.Add(new Bottleneck(inPlanes, planes, stride, previousDilation, stride != 1 || inPlanes != planes * Bottleneck.Expansion, init, dtype, acc));
-            inPlanes = planes * Bottleneck.Expansion;
+            blocks.Add(Block(config.Block, inPlanes, planes, stride, previousDilation, dilation, stride != 1 || inPlanes != planes * config.Expansion, init, dtype, acc));
+            inPlanes = planes * config.Expansion;
             for (int b = 1; b < config.Layers[stage]; b++)
-                blocks.Add(new Bottleneck(inPlanes, planes, 1, dilation, false, init, dtype, acc));
+                blocks.Add(Block(config.Block, inPlanes, planes, 1, dilation, dilation, false, init, dtype, acc));
             _stages[stage] = RegisterModule($"layer{stage + 1}", blocks);
         }
     }
+
+    /// <summary>One block; <paramref name="firstDilation"/> is the dilation of the conv that carries (or carried) the stride.</summary>
+    private static Layer Block(ResNetBlock block, int inPlanes, int planes, int stride, int firstDilation, int dilation, bool downsample, Generator init, DType dtype, Accelerator? acc) =>
+        block == ResNetBlock.Bottleneck
+            ? new Bottleneck(inPlanes, planes, stride, firstDilation, downsample, init, dtype, acc)
+            : new BasicBlock(inPlanes, planes, stride, firstDilation, dilation, downsample, init, dtype, acc);
 
     public ResNetConfig Config { get; }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using IlgpuSeg.Cli.Pretrained;
 using IlgpuSeg.Cli.Training;
 using IlgpuSeg.Data;
 using IlgpuSeg.Data.Dataset;
@@ -25,7 +26,7 @@ public static class TrainCommand
         var testClasses = new Option<string?>("--test-classes") { Description = "Unseen classes by number or name: one test group of the dataset, e.g. CHAOS 2,3 = RK,LK (default) or 1,4 = LIVER,SPLEEN" };
         var iterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 1000 };
         var size = new Option<int>("--size") { Description = "Input size (slices are resized to size × size)", DefaultValueFactory = _ => 256 };
-        var depth = new Option<string>("--depth") { Description = "Bottleneck blocks per stage, e.g. 3,4,23,3 (ResNet-101) or 1,1,1,1", DefaultValueFactory = _ => "3,4,23,3" };
+        var depth = new Option<string>("--depth") { Description = "Blocks per stage, e.g. 3,4,23,3 (ResNet-101) or 1,1,1,1", DefaultValueFactory = _ => "3,4,23,3" };
         var width = new Option<double>("--width") { Description = "Channel width multiplier (1 = the paper's)", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1234UL };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -39,9 +40,17 @@ public static class TrainCommand
         var dplAlignment = new Option<string>("--dpl-alignment") { Description = "DPL alignment loss: prototype (METHODS eq. 15) or panet", DefaultValueFactory = _ => "prototype" };
         var dplTarget = new Option<string>("--dpl-target") { Description = "Prototypes DPL enhances: all or global (the fg masked average only)", DefaultValueFactory = _ => "all" };
         var dplBeta = new Option<double>("--dpl-beta") { Description = "β, the weight of DPL's diffusion loss", DefaultValueFactory = _ => 0.02 };
+        var encoder = new Option<string>("--encoder")
+        {
+            Description = "resnet (Bottleneck blocks, random init), resnet-basic (BasicBlocks, random init) or resnet18-imagenet "
+                + "(ImageNet weights from the NuGet package, BasicBlocks 2,2,2,3 at width 1; --depth/--width must be left out)",
+            DefaultValueFactory = _ => "resnet",
+        };
+        var freezeBn = new Option<bool>("--freeze-bn") { Description = "Batch norm in the encoder's ResNet in eval mode (running statistics kept)" };
+        var encoderLrScale = new Option<double>("--encoder-lr-scale") { Description = "Learning rate of the encoder's ResNet as a fraction of the head's", DefaultValueFactory = _ => 1.0 };
         var command = new Command("train", "Train a few-shot segmenter on superpixel pseudo-labels (no arguments: a short demo on synthetic phantoms)")
             { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, resume, init, stopAfter, device,
-              japcForm, dplAlignment, dplTarget, dplBeta };
+              japcForm, dplAlignment, dplTarget, dplBeta, encoder, freezeBn, encoderLrScale };
         var datasetChoice = DatasetOption.Create();
         command.Options.Add(datasetChoice);
         command.SetAction(parse =>
@@ -73,7 +82,16 @@ public static class TrainCommand
                     DplTarget = parse.GetValue(dplTarget)!,
                     DplBeta = parse.GetValue(dplBeta),
                     Init = parse.GetValue(init),
+                    Encoder = parse.GetValue(encoder)!,
+                    FreezeBatchNorm = parse.GetValue(freezeBn),
+                    EncoderLrScale = parse.GetValue(encoderLrScale),
                 };
+                if (config.Encoder == ImageNetResNet18.EncoderName)
+                {
+                    if (parse.GetResult(depth) is { Implicit: false } || parse.GetResult(width) is { Implicit: false })
+                        throw new ArgumentException($"--encoder {ImageNetResNet18.EncoderName}: its shape is fixed (BasicBlocks 2,2,2,3, width 1); leave out --depth and --width");
+                    config = config with { Depth = ImageNetResNet18.Config.Layers, Width = ImageNetResNet18.Config.Width };
+                }
                 Validate(config);
                 if (parse.GetValue(stopAfter) is int stop && stop < 1) throw new ArgumentException($"--stop-after {stop}: must be at least 1");
                 var result = Trainer.Run(config, parse.GetValue(checkpoints)!, parse.GetValue(every), parse.GetValue(resume),
@@ -112,6 +130,10 @@ public static class TrainCommand
         if (config.Head is not ("alp" or "dpl" or "japc" or "dpl+japc")) throw new ArgumentException($"--head: unknown head '{config.Head}' (alp, dpl, japc or dpl+japc)");
         try { _ = config.Japc; _ = config.Dpl; }
         catch (ArgumentException e) { throw new ArgumentException($"--japc-form/--dpl-*: {e.Message}"); }
+        try { _ = config.ResNet; }
+        catch (ArgumentException e) { throw new ArgumentException($"--encoder: {e.Message}"); }
+        if (!(config.EncoderLrScale >= 0 && double.IsFinite(config.EncoderLrScale)))
+            throw new ArgumentException($"--encoder-lr-scale: {config.EncoderLrScale} must be a finite number ≥ 0");
         if (config.Setting is not (1 or 2)) throw new ArgumentException($"--setting: {config.Setting} (use 1 or 2)");
         if (config.Iterations < 1 || config.InputSize < 32 || config.InputSize % 8 != 0)
             throw new ArgumentException("--iterations must be positive and --size a multiple of 8, at least 32");

@@ -16,6 +16,8 @@ public abstract class HeadRunner
 {
     public abstract Module Model { get; }
 
+    public abstract FewShotEncoder Encoder { get; }
+
     /// <summary>Counter of the head's own noise generator (DPL), saved in checkpoints; 0 for heads without one.</summary>
     public virtual ulong NoiseCounter { get => 0; set { } }
 
@@ -44,6 +46,8 @@ public abstract class HeadRunner
     {
         public override Module Model => model;
 
+        public override FewShotEncoder Encoder => model.Encoder;
+
         public override EpisodeLoss Loss(EpisodeBatch e, int iteration, int iterations) =>
             model.Loss(e.SupportImage, e.SupportMasks[0], e.SupportLabels[0], e.QueryImage, e.QueryLabels[0]);
 
@@ -54,6 +58,8 @@ public abstract class HeadRunner
     private sealed class Dpl(DplSegmenter model) : HeadRunner
     {
         public override Module Model => model;
+
+        public override FewShotEncoder Encoder => model.Encoder;
 
         public override ulong NoiseCounter { get => model.NoiseGenerator.Counter; set => model.NoiseGenerator.Counter = value; }
 
@@ -68,6 +74,8 @@ public abstract class HeadRunner
     private sealed class Japc(JapcSegmenter model) : HeadRunner
     {
         public override Module Model => model;
+
+        public override FewShotEncoder Encoder => model.Encoder;
 
         public override ulong NoiseCounter
         {

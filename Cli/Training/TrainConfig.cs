@@ -19,6 +19,12 @@ public sealed record TrainConfig
     public int[] Depth { get; init; } = [3, 4, 23, 3];
     public double Width { get; init; } = 1.0;
     public string FeatureHead { get; init; } = "reduce";
+    /// <summary>"resnet" (Bottleneck blocks, random init), "resnet-basic" (BasicBlocks, random init) or "resnet18-imagenet" (pretrained, BasicBlocks 2-2-2-3).</summary>
+    public string Encoder { get; init; } = "resnet";
+    /// <summary>Batch norm in the encoder's ResNet in eval mode: running statistics used and kept, only γ and β trained.</summary>
+    public bool FreezeBatchNorm { get; init; }
+    /// <summary>The encoder ResNet's learning rate as a fraction of the head's (the reduce conv and heads keep the full rate).</summary>
+    public double EncoderLrScale { get; init; } = 1.0;
     public ulong Seed { get; init; } = 1234;
     public double LearningRate { get; init; } = 1e-3;
     public double Momentum { get; init; } = 0.9;
@@ -86,7 +92,12 @@ public sealed record TrainConfig
     };
 
     [JsonIgnore]
-    public ResNetConfig ResNet => new(Depth, [false, true, true], Width);
+    public ResNetConfig ResNet => new(Depth, [false, true, true], Width, Encoder switch
+    {
+        "resnet" => ResNetBlock.Bottleneck,
+        "resnet-basic" or Pretrained.ImageNetResNet18.EncoderName => ResNetBlock.Basic,
+        _ => throw new ArgumentException($"unknown encoder '{Encoder}' (resnet, resnet-basic or {Pretrained.ImageNetResNet18.EncoderName})"),
+    });
 
     public string ToJson() => JsonSerializer.Serialize(this);
 

@@ -87,7 +87,10 @@ public static class Trainer
         var runner = HeadRunner.Create(config, modelGen, noiseGen, acc);
         var model = runner.Model;
         var parameters = model.NamedParameters().ToList();
-        var sgd = new Sgd(parameters, config.LearningRate, config.Momentum, config.WeightDecay);
+        var sgd = new Sgd(parameters, config.LearningRate, config.Momentum, config.WeightDecay)
+        {
+            LrScale = name => name.StartsWith("encoder.backbone.", StringComparison.Ordinal) ? config.EncoderLrScale : 1.0,
+        };
         var decay = new StepDecay(config.LearningRate, config.Gamma, config.DecayEvery);
         int start = 0, skipped = 0;
         if (checkpoint != null)
@@ -99,12 +102,14 @@ public static class Trainer
             log.WriteLine($"resuming from {resumePath} at iteration {start}");
         }
         else if (config.Init != null) LoadInit(model, config, log);
+        else if (config.Encoder == Pretrained.ImageNetResNet18.EncoderName)
+            runner.Encoder.Backbone.LoadStateDict(Pretrained.ImageNetResNet18.Backbone(log), strict: true);
 
         Directory.CreateDirectory(checkpointDir);
         var checkpointPath = Path.Combine(checkpointDir, CheckpointName);
         using var metrics = OpenMetrics(Path.Combine(checkpointDir, MetricsName), start);
         log.WriteLine($"training {config.Head} on {folder.Scans.Count} scans (fold {config.Fold}, setting {config.Setting}, test classes {string.Join(",", fold.TestClasses)}), "
-            + $"ResNet {string.Join("-", config.Depth)} width {config.Width}, input {config.InputSize}², {parameters.Sum(p => (long)p.Parameter.Data.Count)} parameters, on {acc}");
+            + $"{config.Encoder} {string.Join("-", config.Depth)} width {config.Width}, input {config.InputSize}², {parameters.Sum(p => (long)p.Parameter.Data.Count)} parameters, on {acc}");
 
         int end = Math.Min(config.Iterations, stopAfter ?? int.MaxValue);
         if (stopAfter is int stop && stop <= start)
@@ -112,6 +117,7 @@ public static class Trainer
         var progress = new ProgressLine(start, config.Iterations, progressOutput);
         var recent = new Queue<double>();
         model.Train();
+        runner.Encoder.FreezeBatchNorm = config.FreezeBatchNorm;
         for (int it = start; it < end; it++)
         {
             sgd.LearningRate = decay.At(it);

@@ -18,6 +18,9 @@ public sealed class Sgd(IReadOnlyList<(string Name, Variable Parameter)> paramet
 
     public double WeightDecay { get; } = weightDecay;
 
+    /// <summary>Each parameter's learning rate as a fraction of <see cref="LearningRate"/>, by name (e.g. a lower rate for a pretrained encoder).</summary>
+    public Func<string, double> LrScale { get; init; } = _ => 1.0;
+
     public void Step()
     {
         foreach (var (name, p) in parameters)
@@ -29,7 +32,7 @@ public sealed class Sgd(IReadOnlyList<(string Name, Variable Parameter)> paramet
                 d = _momentum.TryGetValue(name, out var buffer) ? Ops.Add(Ops.MulScalar(buffer, Momentum), d) : d.Clone();
                 _momentum[name] = d;
             }
-            p.Data.CopyFrom(Ops.Sub(p.Data, Ops.MulScalar(d, LearningRate)));
+            p.Data.CopyFrom(Ops.Sub(p.Data, Ops.MulScalar(d, LearningRate * LrScale(name))));
         }
     }
 
