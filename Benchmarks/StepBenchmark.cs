@@ -114,6 +114,9 @@ public static class StepBenchmark
         }
         Console.WriteLine($"| other (outside these ops: autograd, views, Python/.NET glue, GC) | {oursWall - oursSum:F1} | {torchOther} |");
         Console.WriteLine($"| wall time per profiled iteration | {oursWall:F1} | {torchWall} |");
+        if (torch is JsonElement tu)
+            Console.WriteLine("\nPyTorch events in no family (autograd engine, dispatch wrappers; check the grouping here): "
+                + string.Join(", ", tu.GetProperty("unmapped_ms").EnumerateObject().Select(p => $"{p.Name} {p.Value.GetDouble():F1} ms")));
     }
 
     private static double Gb(JsonElement result) => result.GetProperty("peak_rss_bytes").GetInt64() / 1e9;
