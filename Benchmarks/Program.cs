@@ -15,13 +15,17 @@ public static class Program
                 return GemmBenchmark.Run(rest);
             case "conv":
                 return ConvBenchmark.Run(rest);
+            case "step":
+                return StepBenchmark.Run(rest);
+            case "step-worker":
+                return StepBenchmark.Worker(rest);
             case "device":
                 return DeviceBenchmark.Run(rest);
             case "bdn":
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: Benchmarks <gemm [--threads N] | conv [--threads N] | device | bdn [BenchmarkDotNet args]>");
+                Console.Error.WriteLine("usage: Benchmarks <gemm [--threads N] | conv [--threads N] | step [--config small|resnet50|resnet101] [--threads N] [--iterations K] | device | bdn [BenchmarkDotNet args]>");
                 return 2;
         }
     }

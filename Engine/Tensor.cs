@@ -58,6 +58,7 @@ public sealed partial class Tensor
     /// <summary>A new contiguous tensor, uninitialised on devices and zero on the CPU.</summary>
     public static Tensor Empty(int[] shape, DType dtype = DType.Float32, Accelerator? accelerator = null)
     {
+        using var _ = OpProfiler.Allocation();
         foreach (var d in shape)
             if (d < 0) throw new ShapeException($"empty: negative size in shape {Engine.Shape.Format(shape)}");
         var acc = accelerator ?? Context.Default.Cpu;
@@ -201,6 +202,7 @@ public sealed partial class Tensor
     /// <summary>A contiguous copy.</summary>
     public Tensor Clone()
     {
+        using var _ = OpProfiler.Scope(OpFamily.AllocationCopy);
         var result = NewEmpty(Shape);
         Accelerator.Kernels.Copy(this, result);
         return result;
@@ -209,6 +211,7 @@ public sealed partial class Tensor
     /// <summary>Copies <paramref name="source"/> (same shape, broadcastable) into this tensor, which may be a view.</summary>
     public void CopyFrom(Tensor source)
     {
+        using var _ = OpProfiler.Scope(OpFamily.AllocationCopy);
         if (source.DType != DType) throw new ShapeException($"copy: dtype {source.DType.Name()} into {DType.Name()}");
         if (source.Accelerator != Accelerator) throw new ShapeException("copy: tensors live on different accelerators");
         Accelerator.Kernels.Copy(source.Expand(Shape), this);
@@ -217,6 +220,7 @@ public sealed partial class Tensor
     /// <summary>A contiguous copy with another dtype.</summary>
     public Tensor To(DType dtype)
     {
+        using var _ = OpProfiler.Scope(OpFamily.AllocationCopy);
         if (dtype == DType) return Clone();
         var result = Empty(Shape, dtype, Accelerator);
         Accelerator.Kernels.Cast(this, result);
@@ -226,6 +230,7 @@ public sealed partial class Tensor
     /// <summary>A copy on another accelerator.</summary>
     public Tensor To(Accelerator accelerator)
     {
+        using var _ = OpProfiler.Scope(OpFamily.AllocationCopy);
         if (accelerator == Accelerator) return Clone();
         return DType == DType.Float32
             ? FromArray(ToArray<float>(), Shape, accelerator)

@@ -10,6 +10,7 @@ public sealed partial class Tensor
 
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, Accelerator? accelerator = null)
     {
+        using var _ = OpProfiler.Scope(OpFamily.AllocationCopy);
         var t = Empty(shape, dtype, accelerator);
         t.Accelerator.Kernels.Fill(t, value);
         return t;
@@ -31,6 +32,7 @@ public sealed partial class Tensor
 
     private static Tensor FromArray<T>(T[] data, int[] shape, Accelerator? accelerator) where T : unmanaged
     {
+        using var _ = OpProfiler.Allocation();
         if (Engine.Shape.Count(shape) != data.Length)
             throw new ShapeException($"from_array: {data.Length} values do not fill shape {Engine.Shape.Format(shape)}");
         var acc = accelerator ?? Context.Default.Cpu;

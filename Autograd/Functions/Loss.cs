@@ -17,6 +17,7 @@ public static partial class F
     /// </summary>
     public static Variable NllLoss(Variable logp, IndexTensor target, Tensor? weight = null, int ignoreIndex = -100, Reduction reduction = Reduction.Mean)
     {
+        using var profile = OpProfiler.Scope(OpFamily.Loss);
         var (loss, used) = Ops.Nll(logp.Data, target, weight, ignoreIndex);
         double denominator = reduction == Reduction.Mean ? Ops.Sum(used).Item() : 1;
         var y = reduction switch
@@ -27,6 +28,7 @@ public static partial class F
         };
         return Tape.Record("nll_loss", y, [logp], g =>
         {
+            using var backwardProfile = OpProfiler.Scope(OpFamily.Loss);
             // The upstream gradient of each element: g itself (none) or the scalar g spread out.
             var perElement = reduction == Reduction.None ? g : Ops.MulScalar(g.Expand(target.Shape), 1.0 / denominator);
             return [Ops.NllBackward(perElement, logp.Data, target, weight, ignoreIndex)];
@@ -42,12 +44,14 @@ public static partial class F
     {
         if (!a.Shape.SequenceEqual(b.Shape))
             throw new ShapeException($"mse_loss: shapes {a.ShapeString} and {b.ShapeString} differ");
+        using var profile = OpProfiler.Scope(OpFamily.Loss);
         var diff = Ops.Sub(a.Data, b.Data);
         var squared = Ops.Mul(diff, diff);
         double scale = reduction == Reduction.Mean ? 1.0 / Math.Max(1, diff.Count) : 1;
         var y = reduction == Reduction.None ? squared : Ops.MulScalar(Ops.Sum(squared), scale);
         return Tape.Record("mse_loss", y, [a, b], g =>
         {
+            using var backwardProfile = OpProfiler.Scope(OpFamily.Loss);
             var da = Ops.Mul(reduction == Reduction.None ? g : g.Expand(diff.Shape), Ops.MulScalar(diff, 2 * scale));
             return [da, b.RequiresGrad ? Ops.Neg(da) : null];
         });

@@ -8,6 +8,7 @@ public static partial class Ops
     /// </summary>
     public static (Tensor Output, Tensor Weights) Attention(Tensor q, Tensor k, Tensor v)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         var (q3, k3, v3) = AttentionOperands(q, k, v);
         int batches = q3.Shape[0], n = q3.Shape[1], m = k3.Shape[1], dv = v3.Shape[2];
         var a = q.NewEmpty(batches, n, m);
@@ -19,6 +20,7 @@ public static partial class Ops
     /// <summary>dq, dk, dv of <see cref="Attention"/> from its inputs, its weights A and the output gradient dy.</summary>
     public static (Tensor Dq, Tensor Dk, Tensor Dv) AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor weights, Tensor dy)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         var (q3, k3, v3) = AttentionOperands(q, k, v);
         int batches = q3.Shape[0], n = q3.Shape[1], m = k3.Shape[1], dv = v3.Shape[2];
         CheckPair("attention_backward", q, dy);

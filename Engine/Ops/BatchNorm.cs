@@ -13,6 +13,7 @@ public static partial class Ops
     public static (Tensor Y, BatchNormSaved Saved) BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
         bool training, double momentum = 0.1, double eps = 1e-5)
     {
+        using var _ = OpProfiler.Scope(OpFamily.BatchNorm);
         if (x.Rank < 2) throw new ShapeException($"batch_norm: input {x.ShapeString} needs shape [N, C, ...]");
         int channels = x.Shape[1];
         foreach (var (t, name) in new[] { (runningMean, "running_mean"), (runningVar, "running_var"), (weight, "weight"), (bias, "bias") })
@@ -50,6 +51,7 @@ public static partial class Ops
     /// <summary>dx, dweight and dbias of <see cref="BatchNorm"/>.</summary>
     public static (Tensor Dx, Tensor Dweight, Tensor Dbias) BatchNormBackward(Tensor x, Tensor dy, Tensor? weight, BatchNormSaved saved)
     {
+        using var _ = OpProfiler.Scope(OpFamily.BatchNorm);
         CheckPair("batch_norm_backward", x, dy);
         if (!x.Shape.SequenceEqual(dy.Shape)) throw new ShapeException($"batch_norm_backward: input {x.ShapeString} and gradient {dy.ShapeString} differ");
         int channels = x.Shape[1];

@@ -5,6 +5,7 @@ public static partial class Ops
     /// <summary>2D convolution (groups = 1) of x [N, C, H, W] with w [O, C, kh, kw] and optional bias [O].</summary>
     public static Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dGeometry g)
     {
+        using var _ = OpProfiler.Scope(OpFamily.Convolution);
         CheckConv("conv2d", x.Shape, w, g, x);
         if (bias != null)
         {
@@ -20,6 +21,7 @@ public static partial class Ops
     /// <summary>The gradient of conv2d with respect to its input of shape <paramref name="inputShape"/>.</summary>
     public static Tensor Conv2dBackwardInput(Tensor dy, Tensor w, int[] inputShape, Conv2dGeometry g)
     {
+        using var _ = OpProfiler.Scope(OpFamily.Convolution);
         CheckConv("conv2d_backward_input", inputShape, w, g, dy);
         CheckConvOutput("conv2d_backward_input", dy, inputShape, w, g);
         var dx = Tensor.Zeros(inputShape, dy.DType, dy.Accelerator);
@@ -30,6 +32,7 @@ public static partial class Ops
     /// <summary>The gradient of conv2d with respect to its weight of shape <paramref name="weightShape"/>.</summary>
     public static Tensor Conv2dBackwardWeight(Tensor x, Tensor dy, int[] weightShape, Conv2dGeometry g)
     {
+        using var _ = OpProfiler.Scope(OpFamily.Convolution);
         var dw = Tensor.Empty(weightShape, x.DType, x.Accelerator);
         CheckConv("conv2d_backward_weight", x.Shape, dw, g, x);
         CheckConvOutput("conv2d_backward_weight", dy, x.Shape, dw, g);

@@ -21,6 +21,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor DiffusionReverseStep(Tensor pt, Tensor epsHat, Tensor? z, DiffusionStep step)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         CheckDiffusionShapes(pt, epsHat, "ε̂");
         if (z != null) CheckDiffusionShapes(pt, z, "z");
         var y = pt.NewEmpty(pt.Shape);
@@ -31,6 +32,7 @@ public static partial class Ops
     /// <summary>The gradients of <see cref="DiffusionReverseStep"/> with respect to p_t and ε̂ (z is a constant).</summary>
     public static (Tensor DPt, Tensor DEpsHat) DiffusionReverseStepBackward(Tensor dy, DiffusionStep step)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         var dpt = dy.NewEmpty(dy.Shape);
         var deps = dy.NewEmpty(dy.Shape);
         dy.Accelerator.Kernels.DiffusionReverseStepBackward(dy.Contiguous(), dpt, deps, step);

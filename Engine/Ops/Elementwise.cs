@@ -17,6 +17,7 @@ public static partial class Ops
 
     public static Tensor Unary(UnaryOp op, Tensor x, double a = 0, double b = 0)
     {
+        using var _ = OpProfiler.Scope(OpFamily.Elementwise);
         var y = x.NewEmpty(x.Shape);
         x.Accelerator.Kernels.Unary(op, x, y, a, b);
         return y;
@@ -25,6 +26,7 @@ public static partial class Ops
     /// <summary>An elementwise binary op with NumPy broadcasting.</summary>
     public static Tensor Binary(BinaryOp op, Tensor a, Tensor b)
     {
+        using var _ = OpProfiler.Scope(OpFamily.Elementwise);
         string name = op.ToString().ToLowerInvariant();
         CheckPair(name, a, b);
         var shape = Shape.Broadcast(name, a.Shape, b.Shape);

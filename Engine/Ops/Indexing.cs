@@ -5,6 +5,7 @@ public static partial class Ops
     /// <summary>Joins tensors along an existing axis; all other sizes must match.</summary>
     public static Tensor Concat(IReadOnlyList<Tensor> tensors, int axis)
     {
+        using var _ = OpProfiler.Scope(OpFamily.AllocationCopy);
         if (tensors.Count == 0) throw new ShapeException("concat: no tensors given");
         var first = tensors[0];
         int a = Shape.Axis("concat", axis, first.Rank);
@@ -31,6 +32,7 @@ public static partial class Ops
     /// <summary>Joins same-shaped tensors along a new axis.</summary>
     public static Tensor Stack(IReadOnlyList<Tensor> tensors, int axis)
     {
+        using var _ = OpProfiler.Scope(OpFamily.AllocationCopy);
         if (tensors.Count == 0) throw new ShapeException("stack: no tensors given");
         int a = Shape.Axis("stack", axis, tensors[0].Rank + 1);
         foreach (var t in tensors)
@@ -42,6 +44,7 @@ public static partial class Ops
     /// <summary>y = x taken at the given positions along an axis (torch.index_select).</summary>
     public static Tensor IndexSelect(Tensor x, int axis, int[] index)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         int a = Shape.Axis("index_select", axis, x.Rank);
         CheckIndices("index_select", index, Shape.Format([index.Length]), x, a);
         var shape = (int[])x.Shape.Clone();
@@ -54,6 +57,7 @@ public static partial class Ops
     /// <summary>The backward of index_select: a zero tensor of the source shape with dy added at the indices.</summary>
     public static Tensor IndexAdd(Tensor dy, int axis, int[] index, int[] sourceShape)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         int a = Shape.Axis("index_add", axis, sourceShape.Length);
         var dx = Tensor.Zeros(sourceShape, dy.DType, dy.Accelerator);
         dy.Accelerator.Kernels.IndexAdd(Rank3(dy.Contiguous(), a), index, Rank3(dx, a));
@@ -63,6 +67,7 @@ public static partial class Ops
     /// <summary>y[..., i, ...] = x[..., index[..., i, ...], ...] along an axis (torch.gather).</summary>
     public static Tensor Gather(Tensor x, int axis, IndexTensor index)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         int a = Shape.Axis("gather", axis, x.Rank);
         bool ok = index.Shape.Length == x.Rank && Enumerable.Range(0, x.Rank).All(i => i == a || index.Shape[i] == x.Shape[i]);
         if (!ok) throw new ShapeException($"gather: index shape {index.ShapeString} does not fit input {x.ShapeString} along axis {a}");
@@ -75,6 +80,7 @@ public static partial class Ops
     /// <summary>The backward of gather: zeros of the source shape with dy added at the indices.</summary>
     public static Tensor ScatterAdd(Tensor dy, int axis, IndexTensor index, int[] sourceShape)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         int a = Shape.Axis("scatter_add", axis, sourceShape.Length);
         var dx = Tensor.Zeros(sourceShape, dy.DType, dy.Accelerator);
         dy.Accelerator.Kernels.ScatterAdd(Rank3(dy.Contiguous(), a), index.Data, Rank3(dx, a));

@@ -8,6 +8,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor MatMul(Tensor a, Tensor b)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         CheckPair("matmul", a, b);
         if (a.Rank < 2 || b.Rank < 2 || a.Shape[^1] != b.Shape[^2])
             throw new ShapeException($"matmul: shapes {a.ShapeString} and {b.ShapeString} do not multiply (need [..., m, k] · [..., k, n])");

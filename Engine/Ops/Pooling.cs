@@ -5,6 +5,7 @@ public static partial class Ops
     /// <summary>Max pooling of [N, C, H, W] with square windows; also returns each maximum's index in its plane.</summary>
     public static (Tensor Y, int[] Argmax) MaxPool2d(Tensor x, Pool2dGeometry g)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PoolingResize);
         var (ho, wo) = PoolOutput("max_pool2d", x, g);
         var y = x.NewEmpty(x.Shape[0], x.Shape[1], ho, wo);
         var argmax = new int[y.Count];
@@ -14,6 +15,7 @@ public static partial class Ops
 
     public static Tensor MaxPool2dBackward(Tensor dy, int[] argmax, int[] inputShape)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PoolingResize);
         var dx = Tensor.Zeros(inputShape, dy.DType, dy.Accelerator);
         dy.Accelerator.Kernels.MaxPool2dBackward(Planes(dy.Contiguous()), argmax, Planes(dx));
         return dx;
@@ -22,6 +24,7 @@ public static partial class Ops
     /// <summary>Average pooling with count_include_pad = true and floor output size, as torch's default.</summary>
     public static Tensor AvgPool2d(Tensor x, Pool2dGeometry g)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PoolingResize);
         var (ho, wo) = PoolOutput("avg_pool2d", x, g);
         var y = x.NewEmpty(x.Shape[0], x.Shape[1], ho, wo);
         x.Accelerator.Kernels.AvgPool2d(Planes(x.Contiguous()), Planes(y), g, adaptive: false);
@@ -30,6 +33,7 @@ public static partial class Ops
 
     public static Tensor AvgPool2dBackward(Tensor dy, int[] inputShape, Pool2dGeometry g)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PoolingResize);
         var dx = Tensor.Zeros(inputShape, dy.DType, dy.Accelerator);
         dy.Accelerator.Kernels.AvgPool2dBackward(Planes(dy.Contiguous()), Planes(dx), g, adaptive: false);
         return dx;
@@ -38,6 +42,7 @@ public static partial class Ops
     /// <summary>Adaptive average pooling to [outH, outW], with torch's window rule.</summary>
     public static Tensor AdaptiveAvgPool2d(Tensor x, int outH, int outW)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PoolingResize);
         if (x.Rank != 4 || outH < 1 || outW < 1)
             throw new ShapeException($"adaptive_avg_pool2d: input {x.ShapeString} must be 4-D and output [{outH}, {outW}] positive");
         var y = x.NewEmpty(x.Shape[0], x.Shape[1], outH, outW);
@@ -47,6 +52,7 @@ public static partial class Ops
 
     public static Tensor AdaptiveAvgPool2dBackward(Tensor dy, int[] inputShape)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PoolingResize);
         var dx = Tensor.Zeros(inputShape, dy.DType, dy.Accelerator);
         dy.Accelerator.Kernels.AvgPool2dBackward(Planes(dy.Contiguous()), Planes(dx), default, adaptive: true);
         return dx;

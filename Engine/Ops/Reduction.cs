@@ -8,6 +8,7 @@ public static partial class Ops
     /// <summary>Sum over the given axes (kept as size 1 when keepDim).</summary>
     public static Tensor Sum(Tensor x, int[] axes, bool keepDim = false)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         var (rows, perm, reduced) = ToRows("sum", x, axes);
         var y = x.NewEmpty(rows.Shape[0]);
         x.Accelerator.Kernels.SumLastAxis(rows, y);
@@ -33,6 +34,7 @@ public static partial class Ops
     /// <summary>Maximum along one axis and the index of its first occurrence.</summary>
     public static (Tensor Values, IndexTensor Indices) Max(Tensor x, int axis, bool keepDim = false)
     {
+        using var _ = OpProfiler.Scope(OpFamily.PrototypeHead);
         int a = Shape.Axis("max", axis, x.Rank);
         if (x.Shape[a] == 0) throw new ShapeException($"max: axis {a} of shape {x.ShapeString} is empty");
         var (rows, _, reduced) = ToRows("max", x, [a]);

@@ -9,6 +9,7 @@ public static partial class Ops
     /// <summary>The input gradient of softmax (or log-softmax) along an axis, from its output y and dy.</summary>
     public static Tensor SoftmaxBackward(Tensor y, Tensor dy, int axis, bool log)
     {
+        using var _ = OpProfiler.Scope(log ? OpFamily.Loss : OpFamily.PrototypeHead);
         CheckPair("softmax_backward", y, dy);
         if (!y.Shape.SequenceEqual(dy.Shape))
             throw new ShapeException($"softmax_backward: output {y.ShapeString} and gradient {dy.ShapeString} differ");
@@ -21,6 +22,7 @@ public static partial class Ops
 
     private static Tensor SoftmaxAlong(Tensor x, int axis, bool log)
     {
+        using var _ = OpProfiler.Scope(log ? OpFamily.Loss : OpFamily.PrototypeHead);
         var (rows, perm) = LastAxisRows(log ? "log_softmax" : "softmax", x, axis);
         var y = x.NewEmpty(rows.Shape);
         x.Accelerator.Kernels.Softmax(rows, y, log);

@@ -23,6 +23,7 @@ public sealed class Sgd(IReadOnlyList<(string Name, Variable Parameter)> paramet
 
     public void Step()
     {
+        using var _ = OpProfiler.Scope(OpFamily.Optimizer);
         foreach (var (name, p) in parameters)
         {
             if (p.Grad == null) continue;
