@@ -30,7 +30,7 @@ public static class FoldEvaluation
 
     /// <summary>
     /// The protocol's fold, its scans, and the evaluation on it: one rater (the ground truth), or the simulated
-    /// raters of METHODS §4 (per-rater Dice; each head predicts from each rater's support mask).
+    /// raters of METHODS §4/§6 at the config's rater scale (per-rater Dice; each head predicts from each rater's support mask).
     /// </summary>
     public static (ProtocolFold Protocol, ScanFolder Folder, EvaluationResult Result) Run(HeadRunner runner, TrainConfig config, string dataDir, int fold,
         Accelerator acc, bool simulatedRaters = false)
@@ -42,7 +42,7 @@ public static class FoldEvaluation
         var queries = protocol.Fold.QueryPids.Select(folder.Get).ToArray();
         var result = simulatedRaters
             ? FewShotEvaluator.EvaluateRaters(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, m, q),
-                new EvaluationOptions { Raters = SimulatedRaters.Default })
+                new EvaluationOptions { Raters = Trainer.SimulatedRatersFor(config, support.Image.Width) })
             : FewShotEvaluator.Evaluate(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, [m], q)[0]);
         return (protocol, folder, result);
     }
