@@ -66,6 +66,25 @@ public class RevisedHeadsTrainingTests
     }
 
     [Fact]
+    public void JapcWithOwnStyleStreamResumesBitForBitWhateverTheThreadCount()
+    {
+        // Superpixel episodes draw pseudo-styles from the style generator, whose counter the checkpoint must carry.
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-styles").FullName;
+        try
+        {
+            var data = PhantomsWithSuperpixels(root);
+            byte[] Run(string name, int threads, int? stopAfter = null, string? resume = null) => File.ReadAllBytes(Trainer.Run(Tiny(data, "japc"),
+                Path.Combine(root, name), 100, resume, Context.Default.CreateCpuAccelerator(threads), TextWriter.Null, TextWriter.Null, stopAfter).CheckpointPath);
+            var straight = Run("straight", 2);
+            Assert.Equal(straight, Run("one-thread", 1));
+            Run("killed", 2, stopAfter: 3);
+            Assert.Equal(straight, Run("killed", 2, resume: Path.Combine(root, "killed", Trainer.CheckpointName)));
+            Assert.True(Checkpoint.Load(Path.Combine(root, "straight", Trainer.CheckpointName)).StyleCounter > 0);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public void DplMetricsRecordTheStepAndTheDistancesToP0()
     {
         var root = Directory.CreateTempSubdirectory("ilgpuseg-dplmetrics").FullName;
