@@ -5,7 +5,7 @@ namespace IlgpuSeg.Models;
 
 /// <summary>
 /// JAPC on the ALPNet baseline (METHODS §4): one support image with R raters' masks, R query predictions.
-/// Per rater the ALP head builds prototypes; each class's prototypes of all raters are calibrated jointly
+/// Per rater the ALP head builds prototypes; each class's prototypes of all raters are calibrated together
 /// (<see cref="JapcCalibration"/>) and rater r's query is segmented with its calibrated prototypes by the
 /// baseline head. The state dict is the baseline's (encoder.*) plus japc.*, so a stage-1 AlpSegmenter
 /// checkpoint loads with strict = false and only japc.* missing.
@@ -97,7 +97,7 @@ public sealed class JapcSegmenter : Module
 
         var (fs, fq) = Encode(supportImage, queryImage);
         int height = queryImage.Shape[2], width = queryImage.Shape[3];
-        // DPL: one start step per episode, shared by the support's and the query's enhancement.
+        // DPL's first noise law: one start step per episode, shared by the support's and the query's enhancement.
         var noise = IsTraining ? Enhancer?.NoiseGenerator : InferenceNoise();
         int? t = Enhancer != null && IsTraining && !Enhancer.Dpl.Config.MatchedNoise ? 1 + noise!.NextInt(Enhancer.Dpl.Config.Steps) : null;
         var (support, calib, supportDiff) = RaterPrototypes(fs, SupportGrids(supportMasks, fs), noise, t);
@@ -148,6 +148,7 @@ public sealed class JapcSegmenter : Module
     {
         var head = Baseline.Head;
         bool training = IsTraining;
+        int window = training ? head.Config.TrainWindow : head.Config.TestWindow;
         // DPL reads its own mode; it is not a registered child (only its dpl.* weights are), so keep it in step.
         Enhancer?.Train(training);
         int raters = fgGrids.Count;
@@ -166,7 +167,6 @@ public sealed class JapcSegmenter : Module
             for (int r = 1; r < raters; r++) consensusFg = Ops.Add(consensusFg, fgGrids[r]);
             consensusFg = Ops.MulScalar(consensusFg, 1.0 / raters);
             var consensusBg = Complement(consensusFg);
-            int window = training ? head.Config.TrainWindow : head.Config.TestWindow;
             var local = Prototypes.Local(features, consensusBg, window, head.Config.Threshold);
             sets.Add(new(local ?? Prototypes.Global(features, consensusBg), local != null));
             sets.Add(head.Foreground(features, consensusFg, training));
@@ -185,18 +185,16 @@ public sealed class JapcSegmenter : Module
         var p0Bg = F.Mean(sets[2 * raters].Prototypes, [0], keepDim: true);
         var p0Fg = F.Mean(sets[2 * raters + 1].Prototypes, [0], keepDim: true);
         // Slots: which prototype each row is, so the rater form attends only over versions of the same one.
-        int localWindow = training ? head.Config.TrainWindow : head.Config.TestWindow;
-        var bgSlots = fgGrids.Select(g => Prototypes.LocalCells(Complement(g), localWindow, head.Config.Threshold)).ToList();
-        var fgSlots = fgGrids.Select((g, r) => fg[r].UsesLocal ? [.. Prototypes.LocalCells(g, localWindow, head.Config.Threshold), GlobalSlot] : new[] { GlobalSlot }).ToList();
+        var bgSlots = fgGrids.Select(g => Prototypes.LocalCells(Complement(g), window, head.Config.Threshold)).ToList();
+        var fgSlots = fgGrids.Select((g, r) => fg[r].UsesLocal ? [.. Prototypes.LocalCells(g, window, head.Config.Threshold), GlobalSlot] : new[] { GlobalSlot }).ToList();
         var bgCal = Calibration.Forward(bg.Select(p => p.Prototypes).ToList(), p0Bg, bgSlots);
         var fgCal = Calibration.Forward(fg.Select(p => p.Prototypes).ToList(), p0Fg, fgSlots);
         var result = new List<(AlpHead.ClassPrototypes, AlpHead.ClassPrototypes)>();
         var calibTerms = new List<Variable>();
-        Variable Gap(Variable p, Variable calibrated) => CalibrationLoss(p, calibrated, Config.UnitCalibration);
         for (int r = 0; r < raters; r++)
         {
             result.Add((bg[r] with { Prototypes = bgCal[r] }, fg[r] with { Prototypes = fgCal[r] }));
-            calibTerms.Add(F.Add(Gap(bg[r].Prototypes, bgCal[r]), Gap(fg[r].Prototypes, fgCal[r])));
+            calibTerms.Add(F.Add(CalibrationLoss(bg[r].Prototypes, bgCal[r], Config.UnitCalibration), CalibrationLoss(fg[r].Prototypes, fgCal[r], Config.UnitCalibration)));
         }
         return (result, Average(calibTerms), diff);
     }

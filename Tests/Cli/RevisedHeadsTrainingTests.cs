@@ -110,6 +110,32 @@ public class RevisedHeadsTrainingTests
     }
 
     [Fact]
+    public void EvalCanOverrideTheAlpWindowsAndRefusesBadOnes()
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-windows").FullName;
+        try
+        {
+            var data = PhantomsWithSuperpixels(root);
+            var checkpoint = Trainer.Run(Tiny(data, "alp") with { Iterations = 2 }, Path.Combine(root, "ck"), 100, null, Context.Default.CreateCpuAccelerator(2),
+                TextWriter.Null, TextWriter.Null).CheckpointPath;
+            string Dice(params string[] windows)
+            {
+                var outDir = Path.Combine(root, "eval" + string.Concat(windows));
+                var (exit, _, err) = CommandRunner.Invoke(IlgpuSeg.Cli.Commands.EvalCommand.Create(), ["eval", "--checkpoint", checkpoint, "--out", outDir, .. windows]);
+                Assert.True(exit == 0, err);
+                return File.ReadAllText(Path.Combine(outDir, "dice.csv"));
+            }
+            // The checkpoint's test window is 1; a 2 × 2 test window pools other local prototypes, so Dice changes.
+            Assert.Equal(Dice(), Dice("--alp-windows", "2,1,2"));
+            Assert.NotEqual(Dice(), Dice("--alp-windows", "2,2,2"));
+            var (code, _, error) = CommandRunner.Invoke(IlgpuSeg.Cli.Commands.EvalCommand.Create(), "eval", "--checkpoint", checkpoint, "--out", root, "--alp-windows", "2,0");
+            Assert.Equal(1, code);
+            CommandRunner.AssertOneLineError(error, "--alp-windows: '2,0'");
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public void ConfigsFromBeforeTheRevisionsLoadWithTheirFirstForms()
     {
         // A DPL config as the trainer stored it before METHODS §6 (it had DplAlignment and none of the new options).
