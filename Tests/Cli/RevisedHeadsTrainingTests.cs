@@ -84,6 +84,30 @@ public class RevisedHeadsTrainingTests
         finally { Directory.Delete(root, true); }
     }
 
+    [Theory]
+    [InlineData("dpl", "replaced")]
+    [InlineData("dpl", "paper")]
+    [InlineData("dpl+japc", "panet")]
+    public void FirstFormsTrainBitwiseIdenticallyWhateverTheThreadCount(string head, string dplLoss)
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-first").FullName;
+        try
+        {
+            var data = PhantomsWithSuperpixels(root);
+            var config = Tiny(data, head) with
+            {
+                DplLoss = dplLoss, DplDiffGradient = "scaled", DplNoise = "first", DplStatistics = "unit", JapcForm = "attention", JapcCalib = "raw",
+                StyleStream = "episode", RaterScale = "pixel",
+            };
+            byte[] Run(string name, int threads) => File.ReadAllBytes(Trainer.Run(config, Path.Combine(root, name), 100, null,
+                Context.Default.CreateCpuAccelerator(threads), TextWriter.Null, TextWriter.Null).CheckpointPath);
+            Assert.Equal(Run("a", 2), Run("b", 1));
+            var trained = File.ReadAllLines(Path.Combine(root, "a", Trainer.MetricsName)).Skip(1).Count(l => l.Split(',')[1].Length > 0);
+            Assert.True(trained >= 5, $"only {trained} of 8 iterations trained");
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     [Fact]
     public void DplMetricsRecordTheStepAndTheDistancesToP0()
     {
