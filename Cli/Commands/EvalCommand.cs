@@ -21,8 +21,9 @@ public static class EvalCommand
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var raters = new Option<bool>("--simulated-raters") { Description = "Score per rater against the simulated raters of METHODS §4 (dilated, eroded, shifted labels)" };
         var head = new Option<string?>("--head") { Description = "alp: evaluate the checkpoint's encoder with the plain ALPNet head, ignoring its DPL/JAPC weights (an ablation)" };
+        var alpWindows = new Option<string?>("--alp-windows") { Description = "ALP pooling windows train,test,fg-check (default: the checkpoint's)" };
         var command = new Command("eval", "Evaluate a checkpoint with the few-shot protocol (support slices, query chunks, 3D Dice per scan)")
-            { checkpoint, data, fold, output, threads, raters, head };
+            { checkpoint, data, fold, output, threads, raters, head, alpWindows };
         var datasetChoice = DatasetOption.Create();
         command.Options.Add(datasetChoice);
         command.SetAction(parse =>
@@ -40,6 +41,7 @@ public static class EvalCommand
                     stdout.WriteLine($"evaluating the {ck.Config.Head} checkpoint's encoder with the alp head ({ignored} head tensors ignored)");
                     ck = ck with { Config = ck.Config with { Head = asHead }, Model = ck.Model.Where(kv => kv.Key.StartsWith("encoder.", StringComparison.Ordinal)).ToDictionary() };
                 }
+                if (parse.GetValue(alpWindows) is { } windows) ck = ck with { Config = ck.Config with { AlpWindows = TrainCommand.AlpWindows(windows) } };
                 var runner = Trainer.LoadRunner(ck, acc);
                 var dataDir = parse.GetValue(data) ?? ck.Config.Data;
                 if (!Directory.Exists(dataDir)) throw new ArgumentException($"--data: folder '{dataDir}' does not exist");

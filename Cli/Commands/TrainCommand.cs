@@ -36,8 +36,16 @@ public static class TrainCommand
         var init = new Option<string?>("--init") { Description = "Checkpoint whose encoder and head weights start the run (fresh optimiser and schedules); its path and SHA-256 go into the run's config" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this iteration with a checkpoint (schedules still follow --iterations); continue later with --resume" };
         var device = new Option<string>("--device") { Description = "cpu, opencl or cuda (optionally :N)", DefaultValueFactory = _ => "cpu" };
-        var japcForm = new Option<string>("--japc-form") { Description = "JAPC calibration: attention (the paper's) or gated (residual, γ = 0 at start)", DefaultValueFactory = _ => "attention" };
-        var dplAlignment = new Option<string>("--dpl-alignment") { Description = "DPL alignment loss: prototype (METHODS eq. 15) or panet", DefaultValueFactory = _ => "prototype" };
+        var alpWindows = new Option<string>("--alp-windows") { Description = "ALP pooling windows train,test,fg-check (METHODS §6)", DefaultValueFactory = _ => "4,2,4" };
+        var japcForm = new Option<string>("--japc-form") { Description = "JAPC calibration: rater (each prototype over its rater versions), attention (the paper's joint form) or gated (joint, residual γ = 0 at start)", DefaultValueFactory = _ => "rater" };
+        var japcCalib = new Option<string>("--japc-calib") { Description = "JAPC's L_calib on unit-normalised or raw prototypes: unit | raw", DefaultValueFactory = _ => "unit" };
+        var styleStream = new Option<string>("--style-stream") { Description = "JAPC pseudo-styles from their own generator (stage 1 equals the ALP run) or the episode generator: own | episode", DefaultValueFactory = _ => "own" };
+        var raterScale = new Option<string>("--rater-scale") { Description = "Pseudo-styles and simulated raters of 1-2 feature cells, or the first 1-3 px styles: cell | pixel", DefaultValueFactory = _ => "cell" };
+        var dplLoss = new Option<string>("--dpl-loss") { Description = "DPL loss: added (baseline + λ·eq. 15 + β·L_diff), replaced (eq. 15 instead of PANet alignment), panet, or paper (unweighted CE + eq. 15)", DefaultValueFactory = _ => "added" };
+        var dplLambda = new Option<double>("--dpl-lambda") { Description = "λ, the weight of eq. 15 in the added loss", DefaultValueFactory = _ => 1.0 };
+        var dplDiffGradient = new Option<string>("--dpl-diff-gradient") { Description = "split: L_diff trains DPL at full weight, β weights the encoder's share; scaled: β on all of it", DefaultValueFactory = _ => "split" };
+        var dplNoise = new Option<string>("--dpl-noise") { Description = "matched: train with inference's t* and K; first: t ~ U{1..T}, K = 1", DefaultValueFactory = _ => "matched" };
+        var dplStatistics = new Option<string>("--dpl-statistics") { Description = "DPL's geometric statistics on the raw or unit-RMS prototypes: raw | unit", DefaultValueFactory = _ => "raw" };
         var dplTarget = new Option<string>("--dpl-target") { Description = "Prototypes DPL enhances: all or global (the fg masked average only)", DefaultValueFactory = _ => "all" };
         var dplBeta = new Option<double>("--dpl-beta") { Description = "β, the weight of DPL's diffusion loss", DefaultValueFactory = _ => 0.02 };
         var encoder = new Option<string>("--encoder")
@@ -50,7 +58,8 @@ public static class TrainCommand
         var encoderLrScale = new Option<double>("--encoder-lr-scale") { Description = "Learning rate of the encoder's ResNet as a fraction of the head's", DefaultValueFactory = _ => 1.0 };
         var command = new Command("train", "Train a few-shot segmenter on superpixel pseudo-labels (no arguments: a short demo on synthetic phantoms)")
             { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, resume, init, stopAfter, device,
-              japcForm, dplAlignment, dplTarget, dplBeta, encoder, freezeBn, encoderLrScale };
+              alpWindows, japcForm, japcCalib, styleStream, raterScale, dplLoss, dplLambda, dplDiffGradient, dplNoise, dplStatistics, dplTarget, dplBeta,
+              encoder, freezeBn, encoderLrScale };
         var datasetChoice = DatasetOption.Create();
         command.Options.Add(datasetChoice);
         command.SetAction(parse =>
@@ -77,8 +86,16 @@ public static class TrainCommand
                     Depth = ParseDepth(parse.GetValue(depth)!),
                     Width = parse.GetValue(width),
                     Seed = parse.GetValue(seed),
+                    AlpWindows = AlpWindows(parse.GetValue(alpWindows)!),
                     JapcForm = parse.GetValue(japcForm)!,
-                    DplAlignment = parse.GetValue(dplAlignment)!,
+                    JapcCalib = parse.GetValue(japcCalib)!,
+                    StyleStream = parse.GetValue(styleStream)!,
+                    RaterScale = parse.GetValue(raterScale)!,
+                    DplLoss = parse.GetValue(dplLoss)!,
+                    DplLambda = parse.GetValue(dplLambda),
+                    DplDiffGradient = parse.GetValue(dplDiffGradient)!,
+                    DplNoise = parse.GetValue(dplNoise)!,
+                    DplStatistics = parse.GetValue(dplStatistics)!,
                     DplTarget = parse.GetValue(dplTarget)!,
                     DplBeta = parse.GetValue(dplBeta),
                     Init = parse.GetValue(init),
@@ -116,6 +133,15 @@ public static class TrainCommand
         catch (ArgumentException e) { throw new ArgumentException($"--test-classes: {e.Message}"); }
     }
 
+    /// <summary>"train,test,check" as three positive window sizes.</summary>
+    public static int[] AlpWindows(string windows)
+    {
+        var parts = windows.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length != 3 || parts.Any(p => !int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < 1))
+            throw new ArgumentException($"--alp-windows: '{windows}' must be three positive sizes train,test,fg-check, e.g. 4,2,4");
+        return parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+    }
+
     private static int[] ParseDepth(string depth)
     {
         var parts = depth.Split(',', StringSplitOptions.TrimEntries);
@@ -128,8 +154,8 @@ public static class TrainCommand
     {
         if (!Directory.Exists(config.Data)) throw new ArgumentException($"--data: folder '{config.Data}' does not exist");
         if (config.Head is not ("alp" or "dpl" or "japc" or "dpl+japc")) throw new ArgumentException($"--head: unknown head '{config.Head}' (alp, dpl, japc or dpl+japc)");
-        try { _ = config.Japc; _ = config.Dpl; }
-        catch (ArgumentException e) { throw new ArgumentException($"--japc-form/--dpl-*: {e.Message}"); }
+        try { _ = config.Japc; _ = config.Dpl; _ = config.OwnStyleStream; _ = config.CellScaleRaters; }
+        catch (ArgumentException e) { throw new ArgumentException($"--japc-*/--dpl-*/--style-stream/--rater-scale: {e.Message}"); }
         try { _ = config.ResNet; }
         catch (ArgumentException e) { throw new ArgumentException($"--encoder: {e.Message}"); }
         if (!(config.EncoderLrScale >= 0 && double.IsFinite(config.EncoderLrScale)))

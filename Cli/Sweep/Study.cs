@@ -154,7 +154,7 @@ public sealed record Study
         {
             foreach (var (key, value) in fields ?? [])
             {
-                if (!json.ContainsKey(key)) throw new StudyFormatException($"{File}: {source}: '{key}' is not a training option (use TrainConfig names, e.g. InputSize, Depth, Width, LearningRate, DplAlignment)");
+                if (!json.ContainsKey(key)) throw new StudyFormatException($"{File}: {source}: '{key}' is not a training option (use TrainConfig names, e.g. InputSize, Depth, Width, LearningRate, DplLoss)");
                 if (PerRunFields.Contains(key)) throw new StudyFormatException($"{File}: {source}: '{key}' is set by the study grid, not by options");
                 json[key] = value?.DeepClone();
             }

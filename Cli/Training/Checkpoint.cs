@@ -11,6 +11,9 @@ namespace IlgpuSeg.Cli.Training;
 public sealed record Checkpoint(TrainConfig Config, int Iteration, ulong EpisodeCounter, ulong ModelCounter, ulong NoiseCounter, int Skipped,
     Dictionary<string, Tensor> Model, Dictionary<string, Tensor> Optimizer)
 {
+    /// <summary>Counter of the pseudo-style generator (JAPC's own style stream); 0 in checkpoints from before it existed.</summary>
+    public ulong StyleCounter { get; init; }
+
     public void Save(string path)
     {
         var tensors = new Dictionary<string, Tensor>();
@@ -24,6 +27,7 @@ public sealed record Checkpoint(TrainConfig Config, int Iteration, ulong Episode
             ["episode_counter"] = EpisodeCounter.ToString(CultureInfo.InvariantCulture),
             ["model_counter"] = ModelCounter.ToString(CultureInfo.InvariantCulture),
             ["noise_counter"] = NoiseCounter.ToString(CultureInfo.InvariantCulture),
+            ["style_counter"] = StyleCounter.ToString(CultureInfo.InvariantCulture),
             ["skipped"] = Skipped.ToString(CultureInfo.InvariantCulture),
         });
     }
@@ -42,7 +46,10 @@ public sealed record Checkpoint(TrainConfig Config, int Iteration, ulong Episode
                 ulong.Parse(Get("episode_counter"), CultureInfo.InvariantCulture), ulong.Parse(Get("model_counter"), CultureInfo.InvariantCulture), meta.TryGetValue("noise_counter", out var noise) ? ulong.Parse(noise, CultureInfo.InvariantCulture) : 0, // absent before DPL existed
                 int.Parse(Get("skipped"), CultureInfo.InvariantCulture),
                 contents.Tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["model.".Length..], kv => kv.Value),
-                contents.Tensors.Where(kv => kv.Key.StartsWith("optimizer.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["optimizer.".Length..], kv => kv.Value));
+                contents.Tensors.Where(kv => kv.Key.StartsWith("optimizer.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["optimizer.".Length..], kv => kv.Value))
+            {
+                StyleCounter = meta.TryGetValue("style_counter", out var style) ? ulong.Parse(style, CultureInfo.InvariantCulture) : 0,
+            };
         }
         catch (Exception e) when (e is FormatException or OverflowException or System.Text.Json.JsonException)
         {

@@ -30,7 +30,7 @@ public static class FoldEvaluation
 
     /// <summary>
     /// The protocol's fold, its scans, and the evaluation on it: one rater (the ground truth), or the simulated
-    /// raters of METHODS §4 (per-rater Dice; each head predicts from each rater's support mask).
+    /// raters of METHODS §4/§6 at the config's rater scale (per-rater Dice; each head predicts from each rater's support mask).
     /// </summary>
     public static (ProtocolFold Protocol, ScanFolder Folder, EvaluationResult Result) Run(HeadRunner runner, TrainConfig config, string dataDir, int fold,
         Accelerator acc, bool simulatedRaters = false)
@@ -46,7 +46,7 @@ public static class FoldEvaluation
         var options = new EvaluationOptions { Dataset = config.Dataset };
         var result = simulatedRaters
             ? FewShotEvaluator.EvaluateRaters(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, m, q),
-                options with { Raters = SimulatedRaters.Default })
+                options with { Raters = Trainer.SimulatedRatersFor(config, support.Image.Width) })
             : FewShotEvaluator.Evaluate(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, [m], q)[0], options);
         return (protocol, folder, result);
     }

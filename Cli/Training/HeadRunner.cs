@@ -31,10 +31,10 @@ public abstract class HeadRunner
         var encoder = new FewShotEncoder(config.ResNet, config.EncoderHead, init, acc: acc);
         return config.Head switch
         {
-            "alp" => new Alp(new AlpSegmenter(encoder, AlpConfig.Default)),
-            "dpl" => new Dpl(new DplSegmenter(encoder, AlpConfig.Default, config.Dpl, init, noise)),
-            "japc" => new Japc(new JapcSegmenter(encoder, AlpConfig.Default, config.Japc, init)),
-            "dpl+japc" => new Japc(new JapcSegmenter(encoder, AlpConfig.Default, config.Japc, init, config.Dpl, noise)),
+            "alp" => new Alp(new AlpSegmenter(encoder, config.Alp)),
+            "dpl" => new Dpl(new DplSegmenter(encoder, config.Alp, config.Dpl, init, noise)),
+            "japc" => new Japc(new JapcSegmenter(encoder, config.Alp, config.Japc, init)),
+            "dpl+japc" => new Japc(new JapcSegmenter(encoder, config.Alp, config.Japc, init, config.Dpl, noise)),
             _ => throw new ArgumentException($"unknown head '{config.Head}' (alp, dpl, japc or dpl+japc)"),
         };
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using IlgpuSeg.Models;
 
@@ -31,10 +32,26 @@ public sealed record TrainConfig
     public double WeightDecay { get; init; } = 5e-4;
     public double Gamma { get; init; } = 0.95;
     public int DecayEvery { get; init; } = 1000;
-    /// <summary>JAPC's calibrated prototypes: "attention" (the paper's P̃ = A V) or "gated" (P + γ(A V − P), γ = 0 at start).</summary>
-    public string JapcForm { get; init; } = "attention";
-    /// <summary>DPL's alignment loss: "prototype" (METHODS eq. 15) or "panet".</summary>
-    public string DplAlignment { get; init; } = "prototype";
+    /// <summary>ALP pooling windows: training, test, and the foreground check (METHODS §6).</summary>
+    public int[] AlpWindows { get; init; } = [4, 2, 4];
+    /// <summary>JAPC's calibrated prototypes: "rater" (each prototype attends over its rater versions, METHODS §6), "attention" (the paper's joint P̃ = A V) or "gated" (P + γ(A V − P), γ = 0 at start).</summary>
+    public string JapcForm { get; init; } = "rater";
+    /// <summary>JAPC's L_calib on "unit"-normalised or "raw" prototypes.</summary>
+    public string JapcCalib { get; init; } = "unit";
+    /// <summary>DPL's loss terms: "added" (the baseline's + λ·eq. 15 + β·L_diff), "replaced" (eq. 15 instead of PANet alignment), "panet" or "paper" (unweighted CE + eq. 15).</summary>
+    public string DplLoss { get; init; } = "added";
+    /// <summary>λ, the weight of eq. 15 in the added form.</summary>
+    public double DplLambda { get; init; } = 1.0;
+    /// <summary>How β applies to L_diff: "split" (DPL modules at full weight, β on the encoder's share) or "scaled" (β on all of it).</summary>
+    public string DplDiffGradient { get; init; } = "split";
+    /// <summary>DPL's training noise: "matched" (t* and K as inference, L_diff's t ~ U{1..t*}) or "first" (t ~ U{1..T}, K = 1).</summary>
+    public string DplNoise { get; init; } = "matched";
+    /// <summary>DPL's geometric statistics on the "raw" prototypes or on the "unit"-RMS copy.</summary>
+    public string DplStatistics { get; init; } = "raw";
+    /// <summary>Where JAPC's pseudo-styles draw: their "own" generator (JAPC's stage 1 equals ALP's run) or the "episode" generator.</summary>
+    public string StyleStream { get; init; } = "own";
+    /// <summary>Rater and pseudo-style operations at the feature "cell" scale or the first "pixel" scale (1–3 px).</summary>
+    public string RaterScale { get; init; } = "cell";
     /// <summary>Which prototypes DPL enhances: "all" or "global" (only the fg masked average, the paper's p0).</summary>
     public string DplTarget { get; init; } = "all";
     /// <summary>β, the weight of L_diff.</summary>
@@ -63,25 +80,44 @@ public sealed record TrainConfig
     };
 
     [JsonIgnore]
+    public AlpConfig Alp => AlpWindows is [> 0 and var train, > 0 and var test, > 0 and var check]
+        ? AlpConfig.Default with { TrainWindow = train, TestWindow = test, FgCheckWindow = check }
+        : throw new ArgumentException($"ALP windows '{string.Join(",", AlpWindows)}' must be three positive sizes (train, test, foreground check)");
+
+    [JsonIgnore]
     public JapcConfig Japc => JapcConfig.Default with
     {
         Form = JapcForm switch
         {
+            "rater" => Models.JapcForm.RaterAttention,
             "attention" => Models.JapcForm.Attention,
             "gated" => Models.JapcForm.GatedResidual,
-            _ => throw new ArgumentException($"unknown JAPC form '{JapcForm}' (attention or gated)"),
+            _ => throw new ArgumentException($"unknown JAPC form '{JapcForm}' (rater, attention or gated)"),
         },
+        UnitCalibration = Choice(JapcCalib, "unit", "raw", "JAPC calibration loss"),
     };
+
+    [JsonIgnore]
+    public bool OwnStyleStream => Choice(StyleStream, "own", "episode", "pseudo-style stream");
+
+    [JsonIgnore]
+    public bool CellScaleRaters => Choice(RaterScale, "cell", "pixel", "rater scale");
 
     [JsonIgnore]
     public DplConfig Dpl => DplConfig.Default with
     {
-        Alignment = DplAlignment switch
+        Loss = DplLoss switch
         {
-            "prototype" => Models.DplAlignment.Prototype,
-            "panet" => Models.DplAlignment.Panet,
-            _ => throw new ArgumentException($"unknown DPL alignment '{DplAlignment}' (prototype or panet)"),
+            "added" => Models.DplLoss.Added,
+            "replaced" => Models.DplLoss.Replaced,
+            "panet" => Models.DplLoss.Panet,
+            "paper" => Models.DplLoss.Paper,
+            _ => throw new ArgumentException($"unknown DPL loss '{DplLoss}' (added, replaced, panet or paper)"),
         },
+        EquationWeight = DplLambda >= 0 && double.IsFinite(DplLambda) ? DplLambda : throw new ArgumentException($"DPL λ {DplLambda} must be a finite number ≥ 0"),
+        SplitDiffusionGradient = Choice(DplDiffGradient, "split", "scaled", "DPL diffusion gradient"),
+        MatchedNoise = Choice(DplNoise, "matched", "first", "DPL noise"),
+        RawStatistics = Choice(DplStatistics, "raw", "unit", "DPL statistics"),
         Target = DplTarget switch
         {
             "all" => Models.DplTarget.All,
@@ -101,7 +137,32 @@ public sealed record TrainConfig
 
     public string ToJson() => JsonSerializer.Serialize(this);
 
-    public static TrainConfig FromJson(string json) => JsonSerializer.Deserialize<TrainConfig>(json) ?? throw new JsonException("empty config");
+    /// <summary>
+    /// Reads a stored config. A config written before an option existed gets the form that ran then: the METHODS §6
+    /// options missing from it take their first form, and the old DplAlignment (prototype | panet) becomes DplLoss
+    /// (replaced | panet), so old checkpoints evaluate and resume as they were trained.
+    /// </summary>
+    public static TrainConfig FromJson(string json)
+    {
+        var node = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("the config is not a JSON object");
+        if (!node.ContainsKey(nameof(DplLoss)))
+            node[nameof(DplLoss)] = node["DplAlignment"]?.GetValue<string>() == "panet" ? "panet" : "replaced";
+        node.Remove("DplAlignment");
+        foreach (var (key, first) in FirstForms)
+            if (!node.ContainsKey(key)) node[key] = first;
+        return node.Deserialize<TrainConfig>() ?? throw new JsonException("empty config");
+    }
+
+    /// <summary>The METHODS §6 options whose default changed, with the form that ran before they existed.</summary>
+    private static readonly (string Key, string First)[] FirstForms =
+    [
+        (nameof(JapcForm), "attention"), (nameof(JapcCalib), "raw"), (nameof(DplDiffGradient), "scaled"), (nameof(DplNoise), "first"),
+        (nameof(DplStatistics), "unit"), (nameof(StyleStream), "episode"), (nameof(RaterScale), "pixel"),
+    ];
+
+    /// <summary>True for <paramref name="revised"/>, false for <paramref name="first"/>; anything else is an error naming the option.</summary>
+    private static bool Choice(string value, string revised, string first, string what) =>
+        value == revised || (value == first ? false : throw new ArgumentException($"unknown {what} '{value}' ({revised} or {first})"));
 
     /// <summary>The fields that must agree between a checkpoint and a resumed run (paths may move; the init file's hash may not).</summary>
     public bool SameRunAs(TrainConfig other) =>

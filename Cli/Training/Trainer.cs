@@ -33,6 +33,13 @@ public static class Trainer
     public static (Generator Model, Generator Episodes, Generator Noise) Generators(ulong seed) =>
         (new Generator(seed), new Generator(seed ^ 0x9E3779B97F4A7C15UL), new Generator(seed ^ 0xD1B54A32D192ED03UL));
 
+    /// <summary>JAPC's pseudo-style generator, apart from the episodes so a JAPC run sees the episodes of the ALP run with its seed.</summary>
+    public static Generator StyleGenerator(ulong seed) => new(seed ^ 0x94D049BB133111EBUL);
+
+    /// <summary>The fixed raters of supervised multi-rater episodes and evaluation: at the feature-cell scale or the first 1–2 px styles.</summary>
+    public static IReadOnlyList<RaterStyle> SimulatedRatersFor(TrainConfig config, int sliceSize) =>
+        config.CellScaleRaters ? SimulatedRaters.FeatureScale(FeatureCell.Pixels(sliceSize, config.InputSize)) : SimulatedRaters.Default;
+
     /// <summary>The head a checkpoint holds, with its weights loaded (strict), for evaluation and inference.</summary>
     public static HeadRunner LoadRunner(Checkpoint checkpoint, Accelerator acc)
     {
@@ -74,14 +81,19 @@ public static class Trainer
             Intensity = config.Intensity,
         });
         DatasetCheck.Labels(dataset, folder);
-        int raters = RatersFor(config);
+        int raters = RatersFor(config), sliceSize = folder.Scans[0].Image.Width;
+        var styleGen = StyleGenerator(config.Seed);
         Func<Generator, Episode> nextEpisode = config.SupervisedEpisodes
             ? new LabelEpisodeSampler(folder.Scans, new LabelSamplerOptions
             {
                 Classes = dataset.LabelGroups[config.LabelSet].ToArray(), ExcludedClasses = fold.ExcludedClasses,
-                Raters = raters == 1 ? SimulatedRaters.Single : [RaterStyle.Identity, .. SimulatedRaters.Default.Take(raters - 1)],
+                Raters = raters == 1 ? SimulatedRaters.Single : [RaterStyle.Identity, .. SimulatedRatersFor(config, sliceSize).Take(raters - 1)],
             }).Next
-            : new SuperpixelEpisodeSampler(folder.Scans, folder.ClassMap, new SuperpixelSamplerOptions { Dataset = dataset, ExcludedClasses = fold.ExcludedClasses, Raters = raters }).Next;
+            : NextSuperpixelEpisode(new SuperpixelEpisodeSampler(folder.Scans, folder.ClassMap, new SuperpixelSamplerOptions
+            {
+                Dataset = dataset, ExcludedClasses = fold.ExcludedClasses, Raters = raters,
+                PseudoStyles = config.CellScaleRaters ? PseudoStyleOptions.FeatureScale(FeatureCell.Pixels(sliceSize, config.InputSize)) : new(),
+            }), config.OwnStyleStream ? styleGen : null);
 
         var (modelGen, episodeGen, noiseGen) = Generators(config.Seed);
         var runner = HeadRunner.Create(config, modelGen, noiseGen, acc);
@@ -97,8 +109,8 @@ public static class Trainer
         {
             model.LoadStateDict(checkpoint.Model, strict: true);
             sgd.LoadStateDict(checkpoint.Optimizer);
-            (modelGen.Counter, episodeGen.Counter, runner.NoiseCounter, start, skipped) =
-                (checkpoint.ModelCounter, checkpoint.EpisodeCounter, checkpoint.NoiseCounter, checkpoint.Iteration, checkpoint.Skipped);
+            (modelGen.Counter, episodeGen.Counter, runner.NoiseCounter, styleGen.Counter, start, skipped) =
+                (checkpoint.ModelCounter, checkpoint.EpisodeCounter, checkpoint.NoiseCounter, checkpoint.StyleCounter, checkpoint.Iteration, checkpoint.Skipped);
             log.WriteLine($"resuming from {resumePath} at iteration {start}");
         }
         else if (config.Init != null) LoadInit(model, config, log);
@@ -138,7 +150,7 @@ public static class Trainer
                 // Counted and logged, never silently dropped: no update this iteration (as the reference skips the batch).
                 Tape.Clear();
                 skipped++;
-                metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},,,,,,{sgd.LearningRate:G6},{skipped},skipped: {e.Message} (pid {episode.Info.Pid} slice {episode.Info.Slice})"));
+                metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},,,,,,{sgd.LearningRate:G6},{skipped},,,,,skipped: {e.Message} (pid {episode.Info.Pid} slice {episode.Info.Slice})"));
                 progress.Report(it, $"skipped {skipped}");
             }
             if (loss != null) Update(loss, it);
@@ -146,7 +158,7 @@ public static class Trainer
             {
                 metrics.Flush();
                 new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, runner.NoiseCounter, skipped,
-                    model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), sgd.StateDict()).Save(checkpointPath);
+                    model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), sgd.StateDict()) { StyleCounter = styleGen.Counter }.Save(checkpointPath);
             }
         }
 
@@ -165,7 +177,8 @@ public static class Trainer
             sgd.ZeroGrad();
             recent.Enqueue(total);
             if (recent.Count > 50) recent.Dequeue();
-            metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},{total:G6},{loss.Query:G6},{loss.Align:G6},{loss.Diff ?? 0:G6},{loss.Calib:G6},{sgd.LearningRate:G6},{skipped},"));
+            metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},{total:G6},{loss.Query:G6},{loss.Align:G6},{loss.Diff ?? 0:G6},{loss.Calib:G6},{sgd.LearningRate:G6},{skipped},"
+                + $"{loss.Equation15:G6},{loss.DiffStep},{loss.NoisedDistance:G6},{loss.DenoisedDistance:G6},"));
             progress.Report(it, string.Create(CultureInfo.InvariantCulture, $"loss {total:F4} (query {loss.Query:F4}, align {loss.Align:F4}{(loss.Diff is double d ? $", diff {d:F4}" : "")}{(loss.Calib != 0 ? $", calib {loss.Calib:F4}" : "")}) skipped {skipped}"));
         }
     }
@@ -192,10 +205,15 @@ public static class Trainer
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 
+    /// <summary>Superpixel episodes with pseudo-styles from <paramref name="styles"/>, or from the episode generator when null (the first form).</summary>
+    private static Func<Generator, Episode> NextSuperpixelEpisode(SuperpixelEpisodeSampler sampler, Generator? styles) =>
+        episodes => sampler.Next(episodes, styles ?? episodes);
+
     /// <summary>The metrics CSV, keeping rows before <paramref name="start"/> when resuming so no iteration appears twice.</summary>
     private static StreamWriter OpenMetrics(string path, int start)
     {
-        const string header = "iteration,loss,query_loss,align_loss,diff_loss,calib_loss,lr,skipped,note";
+        // DPL's columns: eq. 15 (when a term), the step of L_diff, and the mean squared distance to p0 of the noised and denoised prototypes.
+        const string header = "iteration,loss,query_loss,align_loss,diff_loss,calib_loss,lr,skipped,eq15_loss,diff_t,noised_dist,denoised_dist,note";
         var kept = start > 0 && File.Exists(path)
             ? File.ReadLines(path).Skip(1).Where(l => int.Parse(l.AsSpan(0, l.IndexOf(',')), CultureInfo.InvariantCulture) <= start).ToList()
             : [];

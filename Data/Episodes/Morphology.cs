@@ -64,8 +64,16 @@ public static class Morphology
     public static Slice2D<byte> Dilate(Slice2D<byte> mask, (int Dy, int Dx)[] element)
     {
         var result = new Slice2D<byte>(mask.Height, mask.Width);
+        // Only pixels within the element's reach of the foreground's bounding box can turn on; the feature-scale
+        // kernels (METHODS §6, radius up to 2 cells) would otherwise scan every element offset at every pixel.
+        int y0 = mask.Height, y1 = -1, x0 = mask.Width, x1 = -1;
         for (var y = 0; y < mask.Height; y++)
             for (var x = 0; x < mask.Width; x++)
+                if (mask[y, x] != 0) (y0, y1, x0, x1) = (Math.Min(y0, y), Math.Max(y1, y), Math.Min(x0, x), Math.Max(x1, x));
+        if (y1 < 0) return result;
+        int reachY = element.Max(e => Math.Abs(e.Dy)), reachX = element.Max(e => Math.Abs(e.Dx));
+        for (var y = Math.Max(0, y0 - reachY); y <= Math.Min(mask.Height - 1, y1 + reachY); y++)
+            for (var x = Math.Max(0, x0 - reachX); x <= Math.Min(mask.Width - 1, x1 + reachX); x++)
                 foreach (var (dy, dx) in element)
                 {
                     int yy = y - dy, xx = x - dx;

@@ -20,6 +20,22 @@ public sealed record PseudoStyleOptions
 
     public double BlurSigmaMin { get; init; } = 0.5;
     public double BlurSigmaMax { get; init; } = 2.0;
+
+    /// <summary>
+    /// METHODS §6: the same mixture with operations of one to two feature cells (<paramref name="cell"/> slice pixels):
+    /// kernels and shifts of 1–2 cells, prune sizes of ¼–2 cell areas, blur σ of ½–1 cell.
+    /// </summary>
+    public static PseudoStyleOptions FeatureScale(int cell) => new()
+    {
+        KernelRadii = [cell, 2 * cell],
+        PruneMinSizes = [cell * cell / 4, cell * cell / 2, cell * cell, 2 * cell * cell],
+        SequencePruneMinSizes = [cell * cell / 4, cell * cell / 2, cell * cell],
+        ShiftRadii = [cell],
+        ShiftIterations = [1, 2],
+        SequenceShiftRadii = [cell],
+        BlurSigmaMin = cell / 2.0,
+        BlurSigmaMax = cell,
+    };
 }
 
 /// <summary>Draws one fresh style per pseudo-rater and episode.</summary>

@@ -74,16 +74,20 @@ public sealed class SuperpixelEpisodeSampler
     /// <summary>The eligible slices: (pid, slice index, largest superpixel id).</summary>
     public IReadOnlyList<(int Pid, int Slice, int MaxId)> Slices { get; }
 
-    /// <summary>Draws slice, superpixel id, pseudo-styles, then the support and query augmentations, in that order.</summary>
-    public Episode Next(Generator generator)
+    /// <summary>
+    /// Draws slice, superpixel id, pseudo-styles, then the support and query augmentations, in that order. The styles
+    /// come from <paramref name="styles"/> when given (their own stream, so the episodes do not depend on the number of
+    /// raters), else from <paramref name="generator"/>.
+    /// </summary>
+    public Episode Next(Generator generator, Generator? styles = null)
     {
         var (pid, z, maxId) = Slices[generator.NextInt(Slices.Count)];
         var id = 1 + generator.NextInt(Options.IdRange == SuperpixelIdRange.ExcludeMax ? maxId - 1 : maxId);
-        var styles = new List<RaterStyle> { RaterStyle.Identity };
-        for (var r = 1; r < Options.Raters; r++) styles.Add(PseudoStyles.Draw(generator, Options.PseudoStyles));
+        var raterStyles = new List<RaterStyle> { RaterStyle.Identity };
+        for (var r = 1; r < Options.Raters; r++) raterStyles.Add(PseudoStyles.Draw(styles ?? generator, Options.PseudoStyles));
         var scan = _scans[pid];
         var mask = SameSliceEpisode.Binarize(scan.Superpixels!.Slice(z), id);
-        return SameSliceEpisode.Build(scan.Image.Slice(z), mask, styles, _augmenter, generator, pid, z, EpisodeSource.Superpixel, id);
+        return SameSliceEpisode.Build(scan.Image.Slice(z), mask, raterStyles, _augmenter, generator, pid, z, EpisodeSource.Superpixel, id);
     }
 
     private static HashSet<int> ExcludedSlices(ClassMap classMap, int pid, SuperpixelSamplerOptions options)

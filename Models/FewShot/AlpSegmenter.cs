@@ -5,11 +5,21 @@ namespace IlgpuSeg.Models;
 
 /// <summary>
 /// The loss terms of one episode, for logging. <see cref="Diff"/> is DPL's unweighted L_diff (null for other
-/// heads); <see cref="Calib"/> is JAPC's calibration term (0 for heads without one).
+/// heads), taken at step <see cref="DiffStep"/>, with the mean squared distances to p0 of the noised and the denoised
+/// prototypes; <see cref="Equation15"/> is DPL's prototype alignment (null when not a term); <see cref="Calib"/> is
+/// JAPC's calibration term (0 for heads without one).
 /// </summary>
 public sealed record EpisodeLoss(Variable Total, double Query, double Align)
 {
     public double? Diff { get; init; }
+
+    public int? DiffStep { get; init; }
+
+    public double? NoisedDistance { get; init; }
+
+    public double? DenoisedDistance { get; init; }
+
+    public double? Equation15 { get; init; }
 
     public double Calib { get; init; }
 }

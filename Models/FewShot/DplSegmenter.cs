@@ -6,7 +6,7 @@ namespace IlgpuSeg.Models;
 /// <summary>
 /// SSL-ALPNet with DPL (METHODS §3): encoder + ALP head, where every prototype set the head builds (per
 /// <see cref="DplConfig.Target"/>) is replaced by its DPL-enhanced version before scoring, in training and
-/// inference alike. Loss L = L_seg + L_align + β·L_diff. Training noise comes from <see cref="NoiseGenerator"/>
+/// inference alike. Loss: see <see cref="Loss"/>. Training noise comes from <see cref="NoiseGenerator"/>
 /// (owned by the caller, so a run can save and resume it); inference noise from a fresh generator seeded with
 /// <see cref="DplConfig.InferenceSeed"/> unless one is passed, so a prediction does not depend on call order.
 /// </summary>
@@ -71,9 +71,11 @@ public sealed class DplSegmenter : Module
     }
 
     /// <summary>
-    /// The training loss of one episode: weighted CE of the query on enhanced support prototypes, the alignment
-    /// loss (<see cref="DplConfig.Alignment"/>), and β·L_diff. One start step t is drawn per episode and shared by
-    /// every enhancement in it. Throws <see cref="EmptyPrototypeSetException"/> when the support yields no prototype.
+    /// The training loss of one episode, with the terms <see cref="DplConfig.Loss"/> names: the query CE on enhanced
+    /// support prototypes (class-weighted except in the paper's form), PANet alignment on enhanced prototypes of the
+    /// query's prediction, eq. 15 between enhanced support and query-label prototypes (weight λ in the added form),
+    /// and L_diff. In the first noise law one start step t is drawn per episode and shared by every enhancement in it.
+    /// Throws <see cref="EmptyPrototypeSetException"/> when the support yields no prototype.
     /// </summary>
     public EpisodeLoss Loss(Tensor supportImage, Tensor supportMask, IndexTensor supportLabel, Tensor queryImage, IndexTensor queryLabel)
     {
@@ -81,54 +83,65 @@ public sealed class DplSegmenter : Module
         int h = fq.Shape[2], w = fq.Shape[3], height = queryImage.Shape[2], width = queryImage.Shape[3];
         var (fgGrid, bgGrid) = AlpHead.Grids(supportMask, h, w);
         var support = new[] { Head.Background(fs, bgGrid, IsTraining), Head.Foreground(fs, fgGrid, IsTraining) };
-        int? t = IsTraining ? 1 + NoiseGenerator.NextInt(Dpl.Config.Steps) : null;
-        var weight = Tensor.FromArray(QueryClassWeights, [2], supportImage.Accelerator).To(supportImage.DType);
+        var config = Dpl.Config;
+        int? t = IsTraining && !config.MatchedNoise ? 1 + NoiseGenerator.NextInt(config.Steps) : null;
+        var weight = config.Loss == DplLoss.Paper ? null : Tensor.FromArray(QueryClassWeights, [2], supportImage.Accelerator).To(supportImage.DType);
+        var zero = new Variable(Tensor.Zeros([], fq.DType, fq.Data.Accelerator));
+        bool equation15 = config.Loss != DplLoss.Panet, panet = config.Loss is DplLoss.Added or DplLoss.Panet;
 
-        Variable queryLoss, alignLoss, diffLoss;
-        if (Dpl.Config.Alignment == DplAlignment.Prototype)
+        // Eq. 15: support and query-label prototype sets go through DPL as one batch; each class present in the
+        // query label is compared by its mean enhanced prototype. Without it, the support's sets alone.
+        var sets = new List<AlpHead.ClassPrototypes>(support);
+        var foreground = new List<bool> { false, true };
+        if (equation15)
         {
-            // Eq. 15: support and query prototype sets go through DPL as one batch; each class present in the
-            // query label is compared by its mean enhanced prototype.
-            var sets = new List<AlpHead.ClassPrototypes>(support);
-            var foreground = new List<bool> { false, true };
             var queryBg = Prototypes.Local(fq, LabelGrid(queryLabel, 0, h, w, fq.Data), IsTraining ? Head.Config.TrainWindow : Head.Config.TestWindow, Head.Config.Threshold);
             if (queryBg != null) { sets.Add(new(queryBg, true)); foreground.Add(false); }
             var queryFgGrid = LabelGrid(queryLabel, 1, h, w, fq.Data);
             if (Ops.Sum(queryFgGrid).Item() > 0) { sets.Add(Head.Foreground(fq, queryFgGrid, IsTraining)); foreground.Add(true); }
-            var (enhanced, result) = EnhanceSets(sets, foreground.ToArray(), NoiseGenerator, t);
-            queryLoss = F.CrossEntropy(F.Interpolate(AlpHead.Logits(enhanced[0], enhanced[1], fq), height, width, false), queryLabel, weight, Ignore);
+        }
+        var (enhanced, result) = EnhanceSets(sets, foreground.ToArray(), NoiseGenerator, t);
+        var logits = AlpHead.Logits(enhanced[0], enhanced[1], fq);
+        var queryLoss = F.CrossEntropy(F.Interpolate(logits, height, width, false), queryLabel, weight, Ignore);
+        var prototypeLoss = zero;
+        if (equation15)
+        {
             var terms = new List<Variable>();
             for (int i = 2; i < enhanced.Length; i++)
             {
                 Variable ClassMean(Variable prototypes)
                 {
                     var mean = F.Reshape(F.Mean(prototypes, [0]), 1, -1);
-                    return Dpl.Config.UnitScale ? Prototypes.Normalize(mean, 1) : mean;
+                    return config.UnitScale ? Prototypes.Normalize(mean, 1) : mean;
                 }
                 var gap = F.Sub(ClassMean(enhanced[foreground[i] ? 1 : 0].Prototypes), ClassMean(enhanced[i].Prototypes));
                 terms.Add(F.Sum(F.Mul(gap, gap)));
             }
-            alignLoss = terms.Count == 0 ? new Variable(Tensor.Zeros([], fq.DType, fq.Data.Accelerator))
-                : F.MulScalar(terms.Aggregate(F.Add), 1.0 / terms.Count);
-            diffLoss = result.DiffusionLoss ?? new Variable(Tensor.Zeros([], fq.DType, fq.Data.Accelerator));
+            if (terms.Count > 0) prototypeLoss = F.MulScalar(terms.Aggregate(F.Add), 1.0 / terms.Count);
         }
-        else
+        var diffLoss = result.DiffusionLoss ?? zero;
+        var panetLoss = zero;
+        if (panet)
         {
             // PANet: the query's prediction at feature resolution becomes its mask; its enhanced prototypes segment the support.
-            var (enhanced, result) = EnhanceSets(support, [false, true], NoiseGenerator, t);
-            var logits = AlpHead.Logits(enhanced[0], enhanced[1], fq);
-            queryLoss = F.CrossEntropy(F.Interpolate(logits, height, width, false), queryLabel, weight, Ignore);
             var predictedFg = Ops.Unary(UnaryOp.Step, Ops.Sub(logits.Data.Narrow(1, 1, 1), logits.Data.Narrow(1, 0, 1)));
             var query = new[] { Head.Background(fq, Ops.AddScalar(Ops.Neg(predictedFg), 1), IsTraining), Head.Foreground(fq, predictedFg, IsTraining) };
             var (queryEnhanced, queryResult) = EnhanceSets(query, [false, true], NoiseGenerator, t);
-            alignLoss = F.CrossEntropy(F.Interpolate(AlpHead.Logits(queryEnhanced[0], queryEnhanced[1], fs), height, width, false), supportLabel, null, Ignore);
-            diffLoss = result.DiffusionLoss == null || queryResult.DiffusionLoss == null
-                ? new Variable(Tensor.Zeros([], fq.DType, fq.Data.Accelerator))
-                : F.MulScalar(F.Add(result.DiffusionLoss, queryResult.DiffusionLoss), 0.5);
+            panetLoss = F.CrossEntropy(F.Interpolate(AlpHead.Logits(queryEnhanced[0], queryEnhanced[1], fs), height, width, false), supportLabel, null, Ignore);
+            // The first form (PANet alone) averages both enhancements' L_diff; the added form keeps the first batch's, one t per row of metrics.
+            if (config.Loss == DplLoss.Panet)
+                diffLoss = result.DiffusionLoss == null || queryResult.DiffusionLoss == null ? zero : F.MulScalar(F.Add(result.DiffusionLoss, queryResult.DiffusionLoss), 0.5);
         }
 
-        var total = F.Add(F.Add(queryLoss, F.MulScalar(alignLoss, AlignWeight)), F.MulScalar(diffLoss, Dpl.Config.LossWeight));
-        return new EpisodeLoss(total, queryLoss.Item(), alignLoss.Item()) { Diff = diffLoss.Item() };
+        var alignLoss = panet ? panetLoss : prototypeLoss;
+        var total = F.Add(queryLoss, F.MulScalar(alignLoss, AlignWeight));
+        if (config.Loss == DplLoss.Added) total = F.Add(total, F.MulScalar(prototypeLoss, config.EquationWeight));
+        total = F.Add(total, F.MulScalar(diffLoss, Dpl.DiffusionTermWeight));
+        return new EpisodeLoss(total, queryLoss.Item(), alignLoss.Item())
+        {
+            Diff = diffLoss.Item(), Equation15 = equation15 ? prototypeLoss.Item() : null,
+            DiffStep = result.DiffusionStep, NoisedDistance = result.NoisedDistance, DenoisedDistance = result.DenoisedDistance,
+        };
     }
 
     /// <summary>A [1, 1, h, w] grid mask of the pixels whose label is <paramref name="cls"/> (ignored pixels are in no class).</summary>

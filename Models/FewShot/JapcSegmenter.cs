@@ -5,7 +5,7 @@ namespace IlgpuSeg.Models;
 
 /// <summary>
 /// JAPC on the ALPNet baseline (METHODS §4): one support image with R raters' masks, R query predictions.
-/// Per rater the ALP head builds prototypes; each class's prototypes of all raters are calibrated jointly
+/// Per rater the ALP head builds prototypes; each class's prototypes of all raters are calibrated together
 /// (<see cref="JapcCalibration"/>) and rater r's query is segmented with its calibrated prototypes by the
 /// baseline head. The state dict is the baseline's (encoder.*) plus japc.*, so a stage-1 AlpSegmenter
 /// checkpoint loads with strict = false and only japc.* missing.
@@ -97,9 +97,9 @@ public sealed class JapcSegmenter : Module
 
         var (fs, fq) = Encode(supportImage, queryImage);
         int height = queryImage.Shape[2], width = queryImage.Shape[3];
-        // DPL: one start step per episode, shared by the support's and the query's enhancement.
+        // DPL's first noise law: one start step per episode, shared by the support's and the query's enhancement.
         var noise = IsTraining ? Enhancer?.NoiseGenerator : InferenceNoise();
-        int? t = Enhancer != null && IsTraining ? 1 + noise!.NextInt(Enhancer.Dpl.Config.Steps) : null;
+        int? t = Enhancer != null && IsTraining && !Enhancer.Dpl.Config.MatchedNoise ? 1 + noise!.NextInt(Enhancer.Dpl.Config.Steps) : null;
         var (support, calib, supportDiff) = RaterPrototypes(fs, SupportGrids(supportMasks, fs), noise, t);
         var logits = support.Select(p => AlpHead.Logits(p.Bg, p.Fg, fq)).ToList();
         var weight = Tensor.FromArray(Baseline.QueryClassWeights, [2], supportImage.Accelerator).To(supportImage.DType);
@@ -114,10 +114,14 @@ public sealed class JapcSegmenter : Module
 
         var total = F.Add(F.Add(queryLoss, F.MulScalar(alignLoss, Baseline.AlignWeight)), F.MulScalar(calib!, Config.CalibWeight));
         if (Enhancer == null) return new EpisodeLoss(total, queryLoss.Item(), alignLoss.Item()) { Calib = calib!.Item() };
-        var diff = supportDiff != null && queryDiff != null ? F.MulScalar(F.Add(supportDiff, queryDiff), 0.5)
+        var diff = supportDiff != null && queryDiff != null ? F.MulScalar(F.Add(supportDiff.DiffusionLoss!, queryDiff.DiffusionLoss!), 0.5)
             : new Variable(Tensor.Zeros([], fq.DType, fq.Data.Accelerator));
-        total = F.Add(total, F.MulScalar(diff, Enhancer.Dpl.Config.LossWeight));
-        return new EpisodeLoss(total, queryLoss.Item(), alignLoss.Item()) { Calib = calib!.Item(), Diff = diff.Item() };
+        total = F.Add(total, F.MulScalar(diff, Enhancer.Dpl.DiffusionTermWeight));
+        return new EpisodeLoss(total, queryLoss.Item(), alignLoss.Item())
+        {
+            Calib = calib!.Item(), Diff = diff.Item(),
+            DiffStep = supportDiff?.DiffusionStep, NoisedDistance = supportDiff?.NoisedDistance, DenoisedDistance = supportDiff?.DenoisedDistance,
+        };
     }
 
     /// <summary>Inference noise for DPL: a fresh generator per prediction, so a prediction does not depend on call order.</summary>
@@ -135,14 +139,16 @@ public sealed class JapcSegmenter : Module
 
     /// <summary>
     /// Each rater's (bg, fg) prototypes from features and its fg mask on the feature grid, DPL-enhanced when this is
-    /// DPL + JAPC (L_diff of that enhancement returned, null otherwise or at inference), then calibrated when
-    /// <see cref="Calibrate"/> is on, with L_calib = (1/R) Σ_r Σ_c mean((p − p̃)²) (null when off).
+    /// DPL + JAPC (that enhancement returned when it has an L_diff, null otherwise or at inference), then calibrated
+    /// when <see cref="Calibrate"/> is on, with L_calib = (1/R) Σ_r Σ_c mean((p − p̃)²) (null when off), on unit-normalised
+    /// prototypes with <see cref="JapcConfig.UnitCalibration"/>.
     /// </summary>
-    private (List<(AlpHead.ClassPrototypes Bg, AlpHead.ClassPrototypes Fg)> Raters, Variable? Calib, Variable? Diff) RaterPrototypes(
+    private (List<(AlpHead.ClassPrototypes Bg, AlpHead.ClassPrototypes Fg)> Raters, Variable? Calib, EnhanceResult? Diff) RaterPrototypes(
         Variable features, IReadOnlyList<Tensor> fgGrids, Generator? noise, int? t)
     {
         var head = Baseline.Head;
         bool training = IsTraining;
+        int window = training ? head.Config.TrainWindow : head.Config.TestWindow;
         // DPL reads its own mode; it is not a registered child (only its dpl.* weights are), so keep it in step.
         Enhancer?.Train(training);
         int raters = fgGrids.Count;
@@ -161,17 +167,16 @@ public sealed class JapcSegmenter : Module
             for (int r = 1; r < raters; r++) consensusFg = Ops.Add(consensusFg, fgGrids[r]);
             consensusFg = Ops.MulScalar(consensusFg, 1.0 / raters);
             var consensusBg = Complement(consensusFg);
-            int window = training ? head.Config.TrainWindow : head.Config.TestWindow;
             var local = Prototypes.Local(features, consensusBg, window, head.Config.Threshold);
             sets.Add(new(local ?? Prototypes.Global(features, consensusBg), local != null));
             sets.Add(head.Foreground(features, consensusFg, training));
         }
-        Variable? diff = null;
+        EnhanceResult? diff = null;
         if (Enhancer != null)
         {
             var (enhanced, enhancement) = Enhancer.EnhanceSets(sets, sets.Select((_, i) => i % 2 == 1).ToArray(), noise!, t);
             sets = enhanced.ToList();
-            diff = enhancement.DiffusionLoss;
+            if (enhancement.DiffusionLoss != null) diff = enhancement;
         }
         var bg = Enumerable.Range(0, raters).Select(r => sets[2 * r]).ToList();
         var fg = Enumerable.Range(0, raters).Select(r => sets[2 * r + 1]).ToList();
@@ -179,17 +184,27 @@ public sealed class JapcSegmenter : Module
 
         var p0Bg = F.Mean(sets[2 * raters].Prototypes, [0], keepDim: true);
         var p0Fg = F.Mean(sets[2 * raters + 1].Prototypes, [0], keepDim: true);
-        var bgCal = Calibration.Forward(bg.Select(p => p.Prototypes).ToList(), p0Bg);
-        var fgCal = Calibration.Forward(fg.Select(p => p.Prototypes).ToList(), p0Fg);
+        // Slots: which prototype each row is, so the rater form attends only over versions of the same one.
+        var bgSlots = fgGrids.Select(g => Prototypes.LocalCells(Complement(g), window, head.Config.Threshold)).ToList();
+        var fgSlots = fgGrids.Select((g, r) => fg[r].UsesLocal ? [.. Prototypes.LocalCells(g, window, head.Config.Threshold), GlobalSlot] : new[] { GlobalSlot }).ToList();
+        var bgCal = Calibration.Forward(bg.Select(p => p.Prototypes).ToList(), p0Bg, bgSlots);
+        var fgCal = Calibration.Forward(fg.Select(p => p.Prototypes).ToList(), p0Fg, fgSlots);
         var result = new List<(AlpHead.ClassPrototypes, AlpHead.ClassPrototypes)>();
         var calibTerms = new List<Variable>();
         for (int r = 0; r < raters; r++)
         {
             result.Add((bg[r] with { Prototypes = bgCal[r] }, fg[r] with { Prototypes = fgCal[r] }));
-            calibTerms.Add(F.Add(F.MseLoss(bg[r].Prototypes, bgCal[r]), F.MseLoss(fg[r].Prototypes, fgCal[r])));
+            calibTerms.Add(F.Add(CalibrationLoss(bg[r].Prototypes, bgCal[r], Config.UnitCalibration), CalibrationLoss(fg[r].Prototypes, fgCal[r], Config.UnitCalibration)));
         }
         return (result, Average(calibTerms), diff);
     }
+
+    /// <summary>One class's L_calib term mean((p − p̃)²), on rows scaled to unit norm when <paramref name="unit"/>.</summary>
+    public static Variable CalibrationLoss(Variable prototypes, Variable calibrated, bool unit) => unit
+        ? F.MseLoss(Prototypes.Normalize(prototypes, 1), Prototypes.Normalize(calibrated, 1)) : F.MseLoss(prototypes, calibrated);
+
+    /// <summary>The slot of a class's global prototype (local cells are 0..cells−1).</summary>
+    private const int GlobalSlot = -1;
 
     private static Tensor Complement(Tensor mask) => Ops.AddScalar(Ops.Neg(mask), 1);
 

@@ -23,13 +23,19 @@ public static class Prototypes
     /// </summary>
     public static Variable? Local(Variable features, Tensor gridMask, int window, double threshold)
     {
-        var pooledMask = Ops.AvgPool2d(gridMask, new Pool2dGeometry(window, window, 0)).ToDoubleArray();
-        var keep = Enumerable.Range(0, pooledMask.Length).Where(i => pooledMask[i] > threshold).ToArray();
+        var keep = LocalCells(gridMask, window, threshold);
         if (keep.Length == 0) return null;
         var pooled = F.AvgPool2d(features, window, window);
         int channels = features.Shape[1];
         var cells = F.Reshape(pooled, channels, -1);
         return F.Transpose(F.IndexSelect(cells, 1, keep), 0, 1);
+    }
+
+    /// <summary>The window × window cells (row-major indices) whose pooled grid mask exceeds <paramref name="threshold"/>: the rows of <see cref="Local"/>.</summary>
+    public static int[] LocalCells(Tensor gridMask, int window, double threshold)
+    {
+        var pooledMask = Ops.AvgPool2d(gridMask, new Pool2dGeometry(window, window, 0)).ToDoubleArray();
+        return Enumerable.Range(0, pooledMask.Length).Where(i => pooledMask[i] > threshold).ToArray();
     }
 
     /// <summary>Masked average pooling [1, C]: Σ F·m / (Σ m + 1e-5) over the grid.</summary>

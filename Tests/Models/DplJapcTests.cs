@@ -8,7 +8,8 @@ namespace IlgpuSeg.Tests.Models;
 /// <summary>DPL + JAPC (METHODS §5): each rater's prototypes enhanced by DPL, then calibrated; losses add.</summary>
 public class DplJapcTests
 {
-    private static readonly DplConfig Small = new(Steps: 5, InferenceStart: 3, Variants: 3, EmbeddingDim: 8, Hidden: 10);
+    /// <summary>Small sizes in DPL's first forms (the revised defaults run in the trainer's same-seed and resume tests).</summary>
+    private static readonly DplConfig Small = DplConfig.First with { Steps = 5, InferenceStart = 3, Variants = 3, EmbeddingDim = 8, Hidden = 10 };
 
     private static JapcSegmenter TinySegmenter(JapcForm form = JapcForm.Attention, ulong seed = 1) =>
         new(TinyEncoder(seed), TinyAlp, new JapcConfig(form), new Generator(seed + 100), Small, new Generator(seed + 200));
@@ -107,7 +108,7 @@ public class DplJapcTests
         var b = model.Predict(support, masks, query).Select(l => l.Data.ToArray<float>()).ToList();
         for (int r = 0; r < masks.Length; r++) Assert.Equal(a[r], b[r]);
         // JAPC alone on the same encoder and calibration weights: DPL's enhancement must change the prediction.
-        var japc = new JapcSegmenter(model.Encoder, TinyAlp, JapcConfig.Default, new Generator(101));
+        var japc = new JapcSegmenter(model.Encoder, TinyAlp, model.Config, new Generator(101));
         japc.Calibration.LoadStateDict(model.Calibration.StateDict().ToDictionary(), strict: true);
         japc.Eval();
         var plain = japc.Predict(support, masks, query)[0].Data.ToArray<float>();

@@ -9,8 +9,12 @@ public class DplTests
 {
     private static Tensor Randn(int[] shape, ulong seed) => Tensor.Normal(shape, new Generator(seed), dtype: DType.Float64);
 
-    /// <summary>A small float64 DPL: D = 6, T = 5, embedding 8, hidden 10.</summary>
-    private static readonly DplConfig Small = new(Steps: 5, InferenceStart: 3, Variants: 3, EmbeddingDim: 8, Hidden: 10);
+    /// <summary>
+    /// A small float64 DPL: D = 6, T = 5, embedding 8, hidden 10, revised forms except the split gradient (which
+    /// scales the encoder's share of L_diff's gradient on purpose, so central differences cannot check it; see
+    /// <see cref="SplitGradientGivesTheModulesAllOfLDiffAndTheEncoderBeta"/>).
+    /// </summary>
+    private static readonly DplConfig Small = new(Steps: 5, InferenceStart: 3, Variants: 3, EmbeddingDim: 8, Hidden: 10, SplitDiffusionGradient: false);
 
     private static DplModule SmallModule(ulong seed = 1) => new(Small, 6, new Generator(seed), DType.Float64);
 
@@ -156,6 +160,103 @@ public class DplTests
     }
 
     [Fact]
+    public void FirstFormTrainingGradients()
+    {
+        var dpl = new DplModule(DplConfig.First with { Steps = 5, InferenceStart = 3, Variants = 3, EmbeddingDim = 8, Hidden = 10 }, 6, new Generator(1), DType.Float64);
+        Check(v => TrainingOutput(dpl, v[0]), Randn([4, 6], 13));
+    }
+
+    [Fact]
+    public void ConditionOnRawStatisticsPassesTheGradientCheck()
+    {
+        var dpl = SmallModule();
+        Check(v => dpl.Condition(v[0], v[1]), Randn([3, 6], 31), Randn([3, 6], 32));
+        // Raw statistics see the scale that the unit-RMS copy has lost.
+        var p = Randn([2, 6], 33);
+        using var _ = Tape.NoGrad();
+        var a = dpl.Condition(new Variable(p), new Variable(p)).Data.ToArray<double>();
+        var b = dpl.Condition(new Variable(p), new Variable(Ops.MulScalar(p, 3))).Data.ToArray<double>();
+        Assert.NotEqual(a, b);
+    }
+
+    [Fact]
+    public void MatchedNoiseTrainsWithTheInferenceStartAndVariants()
+    {
+        var dpl = SmallModule();
+        var p0 = new Variable(Randn([4, 6], 34));
+        using var _ = Tape.NoGrad();
+        for (ulong seed = 0; seed < 20; seed++)
+        {
+            var r = dpl.Enhance(p0, training: true, new Generator(seed));
+            Assert.Equal(3, r.StartStep);
+            Assert.InRange(r.DiffusionStep, 1, 3);
+            Assert.True(r.NoisedDistance > 0 && r.DenoisedDistance > 0);
+        }
+        var first = new DplModule(Small with { MatchedNoise = false }, 6, new Generator(1), DType.Float64);
+        var steps = Enumerable.Range(0, 40).Select(i => first.Enhance(p0, training: true, new Generator((ulong)i)).StartStep).ToHashSet();
+        Assert.Contains(5, steps);
+    }
+
+    [Fact]
+    public void ScaleGradientKeepsTheValueAndScalesTheGradient()
+    {
+        var x = Variable.Parameter(Randn([3, 4], 35));
+        Tape.Clear();
+        var y = DplModule.ScaleGradient(x, 0.02);
+        Assert.Equal(x.Data.ToArray<double>(), y.Data.ToArray<double>());
+        F.Sum(F.MulScalar(y, 3)).Backward();
+        Assert.All(x.Grad!.ToArray<double>(), g => Assert.Equal(0.06, g, 15));
+    }
+
+    [Fact]
+    public void SplitGradientGivesTheModulesAllOfLDiffAndTheEncoderBeta()
+    {
+        // The same L_diff draw with the split and with β on all of it: DPL parameters get 1/β times the scaled
+        // form's gradient (full weight), p0 (the encoder's side) gets the same β-weighted gradient in both.
+        (double[] P0, double[] Module) Gradients(bool split)
+        {
+            var dpl = new DplModule(Small with { SplitDiffusionGradient = split }, 6, new Generator(1), DType.Float64);
+            var p0 = Variable.Parameter(Randn([4, 6], 36));
+            Tape.Clear();
+            var (loss, _) = dpl.DiffusionLoss(p0, new Generator(5), 3);
+            F.MulScalar(loss, dpl.DiffusionTermWeight).Backward();
+            return (p0.Grad!.ToArray<double>(), dpl.NoisePredictor.Parameters().First().Grad!.ToArray<double>());
+        }
+        var split = Gradients(true);
+        var scaled = Gradients(false);
+        for (int i = 0; i < split.P0.Length; i++) Assert.Equal(scaled.P0[i], split.P0[i], 12);
+        for (int i = 0; i < split.Module.Length; i++) Assert.Equal(scaled.Module[i] / 0.02, split.Module[i], 9);
+        Assert.Contains(split.Module, g => g != 0);
+    }
+
+    [Fact]
+    public void WithTheSplitGradientTheDenoiserLearnsWhereBetaScaledDoesNot()
+    {
+        // SGD on L_diff alone over a fixed set of 8 prototypes (D = 16): with the split, the DPL modules get all of
+        // L_diff and it falls well below 1 (predicting zero noise; measured 0.54) for t ≤ t*; with β = 0.02 on all of it, it barely moves.
+        double Trained(bool split)
+        {
+            var config = new DplConfig(InferenceStart: 10, EmbeddingDim: 16, Hidden: 64, SplitDiffusionGradient: split);
+            var dpl = new DplModule(config, 16, new Generator(1), DType.Float64);
+            var p0 = new Variable(Randn([8, 16], 40));
+            var sgd = new Sgd(dpl.NamedParameters().ToList(), 0.05, 0.9, 0);
+            var noise = new Generator(41);
+            for (int step = 0; step < 300; step++)
+            {
+                Tape.Clear();
+                F.MulScalar(dpl.DiffusionLoss(p0, noise, config.InferenceStart).Loss, dpl.DiffusionTermWeight).Backward();
+                sgd.Step();
+                sgd.ZeroGrad();
+            }
+            using var _ = Tape.NoGrad();
+            var probe = new Generator(42);
+            return Enumerable.Range(0, 200).Average(_ => dpl.DiffusionLoss(p0, probe, config.InferenceStart).Loss.Item());
+        }
+        double split = Trained(true), scaled = Trained(false);
+        Assert.True(split < 0.7 && scaled > 0.9, $"L_diff after 300 steps: split {split:F3}, β-scaled {scaled:F3}");
+    }
+
+    [Fact]
     public void EnhanceInferenceGradientsThroughTheVariants()
     {
         var dpl = SmallModule();
@@ -221,12 +322,15 @@ public class DplTests
             AlpConfig.Default, config with { Hidden = 32, EmbeddingDim = 16 }, new Generator(2), new Generator(3));
 
     [Theory]
-    [InlineData(DplTarget.All, DplAlignment.Prototype)]
-    [InlineData(DplTarget.Global, DplAlignment.Prototype)]
-    [InlineData(DplTarget.All, DplAlignment.Panet)]
-    public void SegmenterLossIsFiniteAndReachesEveryDplParameter(DplTarget target, DplAlignment alignment)
+    [InlineData(DplTarget.All, DplLoss.Added, true)]
+    [InlineData(DplTarget.Global, DplLoss.Added, true)]
+    [InlineData(DplTarget.All, DplLoss.Replaced, false)]
+    [InlineData(DplTarget.Global, DplLoss.Replaced, false)]
+    [InlineData(DplTarget.All, DplLoss.Panet, false)]
+    [InlineData(DplTarget.All, DplLoss.Paper, true)]
+    public void SegmenterLossIsFiniteAndReachesEveryDplParameter(DplTarget target, DplLoss form, bool revised)
     {
-        var model = TinySegmenter(DplConfig.Default with { Target = target, Alignment = alignment });
+        var model = TinySegmenter((revised ? DplConfig.Default : DplConfig.First) with { Target = target, Loss = form });
         var (si, sm, sl) = Phantom(1);
         var (qi, _, ql) = Phantom(2);
         Tape.Clear();

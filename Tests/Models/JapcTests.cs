@@ -30,7 +30,7 @@ public class JapcTests
     internal static readonly AlpConfig TinyAlp = new(TrainWindow: 2, TestWindow: 1, FgCheckWindow: 2);
 
     private static JapcSegmenter TinySegmenter(JapcForm form, ulong seed = 1, DType dtype = DType.Float32) =>
-        new(TinyEncoder(seed, dtype), TinyAlp, new JapcConfig(form), new Generator(seed + 100));
+        new(TinyEncoder(seed, dtype), TinyAlp, new JapcConfig(form, UnitCalibration: form == JapcForm.RaterAttention), new Generator(seed + 100));
 
     /// <summary>A tiny episode: 32 × 32 images and three raters' 16 × 16-ish squares (grown, shrunk, shifted).</summary>
     private static (Tensor Support, Tensor[] SupportMasks, Tensor Query, Tensor[] QueryMasks) TinyEpisode()
@@ -99,7 +99,7 @@ public class JapcTests
         Assert.Equal(1, p.Shape[0]);
         var consensus = F.Mean(head.Foreground(fs, smallFg, training: true).Prototypes, [0], keepDim: true);
         Assert.All(JapcCalibration.Deviations([p, p, p], consensus).Data.ToArray<double>(), d => Assert.Equal(0.0, d));
-        var calibrated = model.Calibration.Forward([p, p, p], consensus);
+        var calibrated = model.Calibration.Forward([p, p, p], consensus, [[-1], [-1], [-1]]);
         foreach (var c in calibrated) AssertClose(p.Data.ToArray<double>(), c.Data.ToArray<double>());
 
         // With several prototypes per class the deviations from the (mean) consensus are not zero, but they are
@@ -116,11 +116,14 @@ public class JapcTests
         AssertClose(logits[0], logits[2]);
     }
 
-    [Fact]
-    public void GatedFormAtZeroGammaPredictsAsTheBaseline()
+    [Theory]
+    [InlineData(JapcForm.GatedResidual)]
+    [InlineData(JapcForm.RaterAttention)]
+    public void IdentityFormsPredictAsTheBaselineAtInitialisation(JapcForm form)
     {
-        // γ = 0 makes P̃ = P exactly, whatever the raters' masks: stage 2 starts from the stage-1 model's predictions.
-        var model = TinySegmenter(JapcForm.GatedResidual);
+        // γ = 0 (gated) or W_o = 0 (rater form) makes P̃ = P exactly, whatever the raters' masks: stage 2 starts from
+        // the stage-1 model's predictions.
+        var model = TinySegmenter(form);
         model.Eval();
         var (support, masks, query, _) = TinyEpisode();
         var japc = model.Predict(support, masks, query);
@@ -241,6 +244,69 @@ public class JapcTests
         var names = model.StateDict().Select(kv => kv.Key).ToList();
         var baseline = model.Baseline.StateDict().Select(kv => kv.Key).ToList();
         Assert.Equal([.. baseline, "japc.w_q", "japc.w_k", "japc.gamma"], names);
+    }
+
+    [Fact]
+    public void RaterFormGradientsPassTheCheck()
+    {
+        // Three raters' prototypes with slots (cells 0, 2 and the global −1), the consensus, W_q, W_k and a non-zero W_o.
+        var g = new Generator(13);
+        Tensor N(params int[] shape) => Tensor.Normal(shape, g, dtype: DType.Float64);
+        int[][] slots = [[0, -1], [0, 2, -1], [-1]];
+        var result = GradCheck.Check(v => F.Concat(JapcCalibration.CalibrateAcrossRaters([v[0], v[1], v[2]], v[3], slots, v[4], v[5], v[6]), 0),
+            [N(2, 5), N(3, 5), N(1, 5), N(1, 5), N(5, 5), N(5, 5), N(5, 5)]);
+        Assert.True(result.Passed, result.Message);
+    }
+
+    [Fact]
+    public void RaterFormMixesOnlyVersionsOfTheSamePrototype()
+    {
+        var g = new Generator(14);
+        Tensor N(params int[] shape) => Tensor.Normal(shape, g, dtype: DType.Float64);
+        int[][] slots = [[0, -1], [0, 2, -1]];
+        var (a, b, consensus, wq, wk, wo) = (N(2, 5), N(3, 5), N(1, 5), N(5, 5), N(5, 5), N(5, 5));
+        double[] Calibrated(Tensor second) => F.Concat(JapcCalibration.CalibrateAcrossRaters(
+            [new Variable(a), new Variable(second)], new Variable(consensus), slots, new Variable(wq), new Variable(wk), new Variable(wo)), 0).Data.ToArray<double>();
+        var before = Calibrated(b);
+        // Changing rater 2's cell-2 prototype (its own slot) changes that row only: no other prototype is averaged with it.
+        var changed = b.ToArray<double>();
+        for (int i = 5; i < 10; i++) changed[i] += 1;
+        var after = Calibrated(Tensor.FromArray(changed, [3, 5]));
+        for (int row = 0; row < 5; row++)
+            if (row == 3) Assert.NotEqual(before[(row * 5)..(row * 5 + 5)], after[(row * 5)..(row * 5 + 5)]);
+            else Assert.Equal(before[(row * 5)..(row * 5 + 5)], after[(row * 5)..(row * 5 + 5)]);
+    }
+
+    [Fact]
+    public void RaterFormsOutputProjectionLearnsFromTheStart()
+    {
+        // At W_o = 0 there is no calibration loss, but W_o gets a gradient (unlike the joint forms' W_q, W_k under γ = 0).
+        var model = TinySegmenter(JapcForm.RaterAttention);
+        var loss = TinyLoss(model);
+        Assert.Equal(0.0, loss.Calib);
+        loss.Total.Backward();
+        Assert.True(model.Calibration.Wo!.Grad!.ToDoubleArray().Max(Math.Abs) > 0, "W_o must get a gradient at initialisation");
+        // Once W_o moves, W_q and W_k get gradients too.
+        model.ZeroGrad();
+        model.Calibration.Wo.Data.CopyFrom(Tensor.Normal(model.Calibration.Wo.Shape, new Generator(8), 0, 0.1));
+        loss = TinyLoss(model);
+        loss.Total.Backward();
+        Assert.True(loss.Calib > 0);
+        Assert.True(model.Calibration.Wq.Grad!.ToDoubleArray().Max(Math.Abs) > 0);
+        Assert.True(model.Calibration.Wk.Grad!.ToDoubleArray().Max(Math.Abs) > 0);
+    }
+
+    [Fact]
+    public void UnitCalibrationLossIsScaleFreeAndPassesTheGradientCheck()
+    {
+        var g = new Generator(15);
+        var p = Tensor.Normal([3, 5], g, dtype: DType.Float64);
+        var calibrated = Tensor.Normal([3, 5], g, dtype: DType.Float64);
+        double Loss(Tensor a, Tensor b, bool unit) => JapcSegmenter.CalibrationLoss(new Variable(a), new Variable(b), unit).Item();
+        Assert.Equal(Loss(p, calibrated, true), Loss(Ops.MulScalar(p, 0.1), Ops.MulScalar(calibrated, 0.1), true), 12);
+        Assert.NotEqual(Loss(p, calibrated, false), Loss(Ops.MulScalar(p, 0.1), Ops.MulScalar(calibrated, 0.1), false), 6);
+        var result = GradCheck.Check(v => JapcSegmenter.CalibrationLoss(v[0], v[1], unit: true), [p, calibrated]);
+        Assert.True(result.Passed, result.Message);
     }
 
     private static void AssertClose(double[] expected, double[] actual)

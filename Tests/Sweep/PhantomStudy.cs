@@ -37,7 +37,7 @@ internal static class PhantomStudy
               "checkpoint_every": 2,
               "arms": [
                 { "name": "control", "head": "alp" },
-                { "name": "dpl", "head": "dpl", "options": { "DplAlignment": "panet" } }{{extraArm}}
+                { "name": "dpl", "head": "dpl", "options": { "DplLoss": "panet" } }{{extraArm}}
               ]
             }
             """);

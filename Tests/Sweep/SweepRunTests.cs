@@ -29,7 +29,7 @@ public class SweepRunTests
 
             // Another DPL option changes only the DPL runs' ids.
             var other = Path.Combine(root, "b.json");
-            File.WriteAllText(other, File.ReadAllText(study).Replace("\"panet\"", "\"prototype\""));
+            File.WriteAllText(other, File.ReadAllText(study).Replace("\"panet\"", "\"replaced\""));
             var otherRows = PhantomStudy.Cli("sweep", "plan", other).Split('\n').Where(l => l.StartsWith("| ") && !l.StartsWith("| index"))
                 .Select(l => l.Split('|', StringSplitOptions.TrimEntries)[2]).ToArray();
             Assert.Equal(rows.Where(r => !r[2].StartsWith("dpl")).Select(r => r[2]), otherRows.Where(id => !id.StartsWith("dpl")));
@@ -39,8 +39,8 @@ public class SweepRunTests
     }
 
     [Theory]
-    [InlineData("\"DplAlignment\"", "\"NoSuchOption\"", "'NoSuchOption' is not a training option")]
-    [InlineData("\"DplAlignment\"", "\"Seed\"", "'Seed' is set by the study grid")]
+    [InlineData("\"DplLoss\"", "\"NoSuchOption\"", "'NoSuchOption' is not a training option")]
+    [InlineData("\"DplLoss\"", "\"Seed\"", "'Seed' is set by the study grid")]
     [InlineData("\"data\": \"data\"", "\"data\": \"nowhere\"", "does not exist")]
     [InlineData("\"splits\": [\"2,3\"]", "\"splits\": [\"2,5\"]", "class 5 does not exist")]
     [InlineData("\"control\"", "\"ctrl\"", "control arm 'control' is not one of the arms")]

@@ -9,13 +9,17 @@ public enum DplTarget
     Global,
 }
 
-/// <summary>How the DPL segmenter's alignment loss is formed.</summary>
-public enum DplAlignment
+/// <summary>Which terms form the DPL segmenter's loss (METHODS §3 and §6).</summary>
+public enum DplLoss
 {
-    /// <summary>METHODS eq. 15: mean over classes of ‖P_k^{support,enh} − P_k^{query,enh}‖² (default).</summary>
-    Prototype,
-    /// <summary>PANet's: segment the support with prototypes from the query's own prediction.</summary>
+    /// <summary>The baseline's loss plus DPL's: weighted CE + PANet alignment + λ·eq. 15 + β·L_diff (METHODS §6, default).</summary>
+    Added,
+    /// <summary>The first form: weighted CE + eq. 15 + β·L_diff (eq. 15 replaces PANet alignment).</summary>
+    Replaced,
+    /// <summary>Weighted CE + PANet alignment on enhanced prototypes + β·L_diff (no eq. 15).</summary>
     Panet,
+    /// <summary>The paper's literal form: unweighted CE + eq. 15 + β·L_diff.</summary>
+    Paper,
 }
 
 /// <summary>
@@ -26,6 +30,12 @@ public enum DplAlignment
 /// scaled back, and eq. 15 compares unit-norm prototypes. DDPM assumes unit-scale data, and the head only uses
 /// cosine similarity; without it, on CHAOS (256 unnormalised channels) L_align started near 1300 and L_diff near
 /// 360 against a cross-entropy of 0.6, and training reached NaN at iteration 43.
+/// METHODS §6 revisions, each with its first form selectable: <see cref="Loss"/> (eq. 15 weighted by
+/// <see cref="EquationWeight"/> λ); SplitDiffusionGradient: L_diff trains the DPL modules at full weight while only
+/// β·L_diff's gradient reaches the encoder (false: β·L_diff everywhere, so β also scales ε_θ's learning signal);
+/// MatchedNoise: training enhances with t* and K variants as inference does and draws L_diff's t from U{1..t*}
+/// (false: one t ~ U{1..T}, K = 1, L_diff at that t); RawStatistics: the geometric statistics of the condition are
+/// taken on the raw p0 (false: on the unit-RMS copy, where two of the four are functions of the mean).
 /// </summary>
 public sealed record DplConfig(
     int Steps = 20,
@@ -41,9 +51,16 @@ public sealed record DplConfig(
     double FusionWeight = 0.8,
     double DiffusionWeight = 0.2,
     DplTarget Target = DplTarget.All,
-    DplAlignment Alignment = DplAlignment.Prototype,
+    DplLoss Loss = DplLoss.Added,
+    double EquationWeight = 1.0,
+    bool SplitDiffusionGradient = true,
+    bool MatchedNoise = true,
+    bool RawStatistics = true,
     ulong InferenceSeed = 0,
     bool UnitScale = true)
 {
     public static DplConfig Default => new();
+
+    /// <summary>The forms before METHODS §6: eq. 15 in place of PANet alignment, β on all of L_diff, t ~ U{1..T} with K = 1, statistics of the unit-RMS p0.</summary>
+    public static DplConfig First => new(Loss: DplLoss.Replaced, SplitDiffusionGradient: false, MatchedNoise: false, RawStatistics: false);
 }

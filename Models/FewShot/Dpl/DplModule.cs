@@ -4,11 +4,19 @@ using IlgpuSeg.Engine;
 namespace IlgpuSeg.Models;
 
 /// <summary>
-/// What <see cref="DplModule.Enhance"/> returns: the enhanced prototypes [m, D]; the noise-prediction loss
-/// (training only, else null); the enhanced prototypes of each of the K inference variants (one entry, the
-/// result itself, in training); and the start step used.
+/// What <see cref="DplModule.Enhance"/> returns: the enhanced prototypes [m, D]; the noise-prediction loss L_diff
+/// (training only, else null) and the step it was taken at; the enhanced prototypes of each inference variant (one
+/// entry, the result itself, in training); the start step of the chain; and, for the training metrics, the mean
+/// squared distance to p0 (unit scale) of the noised prototypes p_t and of the denoised ones (0 at inference).
 /// </summary>
-public sealed record EnhanceResult(Variable Enhanced, Variable? DiffusionLoss, IReadOnlyList<Variable> Variants, int StartStep);
+public sealed record EnhanceResult(Variable Enhanced, Variable? DiffusionLoss, IReadOnlyList<Variable> Variants, int StartStep)
+{
+    public int DiffusionStep { get; init; }
+
+    public double NoisedDistance { get; init; }
+
+    public double DenoisedDistance { get; init; }
+}
 
 /// <summary>
 /// DPL (METHODS §3): a prototype set p0 [m, D] is noised to step t, denoised back to 0 by a noise predictor
@@ -106,8 +114,12 @@ public sealed class DplModule : Module
         return F.Concat([x, y, compactness, e], 1);
     }
 
-    /// <summary>The spatial condition c = f_enc([p0; g(p0)]) [n, D].</summary>
-    public Variable Condition(Variable p0) => ConditionEncoder.Forward(F.Concat([p0, GeometricStatistics(p0)], 1));
+    /// <summary>
+    /// The spatial condition c = f_enc([p0; g]) [n, D] for the diffused (unit-scale) prototypes <paramref name="p0"/>,
+    /// with g the geometric statistics of the raw prototypes (<see cref="DplConfig.RawStatistics"/>) or of p0 itself.
+    /// </summary>
+    public Variable Condition(Variable p0, Variable raw) =>
+        ConditionEncoder.Forward(F.Concat([p0, GeometricStatistics(Config.RawStatistics ? raw : p0)], 1));
 
     /// <summary>The condition's injection weight α_t = scale·(1 − t/T) (eq. 10).</summary>
     public double ConditionWeight(int t) => Config.ConditionScale * (1 - (double)t / Config.Steps);
@@ -144,36 +156,84 @@ public sealed class DplModule : Module
     }
 
     /// <summary>
-    /// Enhances prototypes p0 [m, D]. Training: t ~ U{1..T} (or <paramref name="startStep"/>), one noised copy,
-    /// and L_diff = mean‖ε − ε̂_t‖² where ε̂_t is the conditioned prediction at the sampled t from p_t (the DDPM
-    /// objective). Inference: t = t* (or <paramref name="startStep"/>), K noised copies denoised as one batch,
-    /// p_diff = their mean. All randomness, in this order (t, ε, then z per step), comes from
-    /// <paramref name="generator"/>.
+    /// Enhances prototypes p0 [m, D]: noised to the start step t, denoised back by the reverse chain, fused with p0.
+    /// Inference, and training with <see cref="DplConfig.MatchedNoise"/>: t = t* and K noised copies denoised as one
+    /// batch, p_diff = their mean. First-form training: t ~ U{1..T}, one copy. <paramref name="startStep"/> overrides t.
+    /// In training L_diff is the DDPM objective: in the first form (no matched noise, no split gradient) on the chain's
+    /// own first prediction ε̂_t, otherwise on a separate draw (<see cref="DiffusionLoss"/>). All randomness, in this
+    /// order (t, ε, z per step, then L_diff's draw), comes from <paramref name="generator"/>.
     /// </summary>
     public EnhanceResult Enhance(Variable p0, bool training, Generator generator, int? startStep = null)
     {
         if (p0.Rank != 2 || p0.Shape[1] != Dim) throw new ShapeException($"dpl: prototypes {p0.ShapeString} must be [m, {Dim}]");
-        int t = startStep ?? (training ? 1 + generator.NextInt(Config.Steps) : Config.InferenceStart);
+        bool firstLaw = training && !Config.MatchedNoise;
+        int t = startStep ?? (firstLaw ? 1 + generator.NextInt(Config.Steps) : Config.InferenceStart);
         if (t < 1 || t > Config.Steps) throw new ArgumentOutOfRangeException(nameof(startStep), t, $"start step must be in 1..{Config.Steps}");
-        int m = p0.Shape[0], k = training ? 1 : Config.Variants;
-        // Unit scale: diffuse p0 / rms(p0) and scale the denoised prototypes back (see DplConfig.UnitScale).
-        var rms = Config.UnitScale ? F.Sqrt(F.AddScalar(F.Mean(F.Mul(p0, p0), [1], keepDim: true), 1e-12)) : null;
+        int m = p0.Shape[0], k = firstLaw ? 1 : Config.Variants;
         var original = p0;
-        if (rms != null) p0 = F.Div(p0, rms);
-        var condition = Condition(p0);
+        var (unit, rms) = UnitScaled(original);
+        var condition = Condition(unit, original);
         // The K variants run as one [K·m, D] batch; p0 and c are tiled, so their gradients sum over variants.
-        var p0Tiled = k == 1 ? p0 : F.Concat(Enumerable.Repeat(p0, k).ToArray(), 0);
+        var p0Tiled = k == 1 ? unit : F.Concat(Enumerable.Repeat(unit, k).ToArray(), 0);
         var conditionTiled = k == 1 ? condition : F.Concat(Enumerable.Repeat(condition, k).ToArray(), 0);
-        var epsilon = Tensor.Normal([k * m, Dim], generator, dtype: p0.DType, accelerator: p0.Data.Accelerator);
-        var (pDiff, firstEpsHat) = Denoise(Noise(p0Tiled, epsilon, t), conditionTiled, t, generator);
+        var epsilon = Tensor.Normal([k * m, Dim], generator, dtype: unit.DType, accelerator: unit.Data.Accelerator);
+        var pt = Noise(p0Tiled, epsilon, t);
+        var (pDiff, firstEpsHat) = Denoise(pt, conditionTiled, t, generator);
         Variable Rescale(Variable p) => rms == null ? p : F.Mul(p, rms);
-        if (training)
+        var enhanced = k == 1 ? Fuse(original, Rescale(pDiff)) : Fuse(original, Rescale(F.Mean(F.Reshape(pDiff, k, m, Dim), [0])));
+        if (!training)
         {
-            var enhanced = Fuse(original, Rescale(pDiff));
-            return new EnhanceResult(enhanced, F.MseLoss(firstEpsHat, new Variable(epsilon)), [enhanced], t);
+            var variants = Enumerable.Range(0, k).Select(i => Fuse(original, Rescale(F.Narrow(pDiff, 0, i * m, m)))).ToArray();
+            return new EnhanceResult(enhanced, null, variants, t);
         }
-        var variants = Enumerable.Range(0, k).Select(i => Fuse(original, Rescale(F.Narrow(pDiff, 0, i * m, m)))).ToArray();
-        var mean = F.Mean(F.Reshape(pDiff, k, m, Dim), [0]);
-        return new EnhanceResult(Fuse(original, Rescale(mean)), null, variants, t);
+        var (diffusionLoss, diffusionStep) = firstLaw && !Config.SplitDiffusionGradient
+            ? (F.MseLoss(firstEpsHat, new Variable(epsilon)), t)
+            : DiffusionLoss(original, generator, firstLaw ? Config.Steps : Config.InferenceStart);
+        return new EnhanceResult(enhanced, diffusionLoss, [enhanced], t)
+        {
+            DiffusionStep = diffusionStep,
+            NoisedDistance = MeanSquaredDistance(pt.Data, p0Tiled.Data),
+            DenoisedDistance = MeanSquaredDistance(pDiff.Data, p0Tiled.Data),
+        };
+    }
+
+    /// <summary>
+    /// The DDPM objective on prototypes p0 [m, D] at s ~ U{1..<paramref name="maxStep"/>}: mean‖ε − ε̂_s‖² with
+    /// ε̂_s = ε_θ(p_s, s) + α_s·c. With <see cref="DplConfig.SplitDiffusionGradient"/> the gradient that reaches p0 (and
+    /// through it the encoder) is scaled by β while the DPL modules get it whole; the caller then adds L_diff at weight
+    /// <see cref="DiffusionTermWeight"/> = 1.
+    /// </summary>
+    public (Variable Loss, int Step) DiffusionLoss(Variable p0, Generator generator, int maxStep)
+    {
+        var source = Config.SplitDiffusionGradient ? ScaleGradient(p0, Config.LossWeight) : p0;
+        var (unit, _) = UnitScaled(source);
+        int s = 1 + generator.NextInt(maxStep);
+        var epsilon = Tensor.Normal(unit.Shape, generator, dtype: unit.DType, accelerator: unit.Data.Accelerator);
+        var epsHat = F.Add(PredictNoise(Noise(unit, epsilon, s), s), F.MulScalar(Condition(unit, source), ConditionWeight(s)));
+        return (F.MseLoss(epsHat, new Variable(epsilon)), s);
+    }
+
+    /// <summary>The weight the segmenters give L_diff: 1 when the gradient is split (β already scales the encoder's share), else β.</summary>
+    public double DiffusionTermWeight => Config.SplitDiffusionGradient ? 1 : Config.LossWeight;
+
+    /// <summary>x in the forward (bit for bit: x + s·(x − x)), with its gradient multiplied by <paramref name="scale"/>.</summary>
+    public static Variable ScaleGradient(Variable x, double scale)
+    {
+        var frozen = x.Detach();
+        return F.Add(frozen, F.MulScalar(F.Sub(x, frozen), scale));
+    }
+
+    /// <summary>p / rms(p) per row and the rms [m, 1] (see <see cref="DplConfig.UnitScale"/>); p itself and null without unit scale.</summary>
+    private (Variable Unit, Variable? Rms) UnitScaled(Variable p)
+    {
+        if (!Config.UnitScale) return (p, null);
+        var rms = F.Sqrt(F.AddScalar(F.Mean(F.Mul(p, p), [1], keepDim: true), 1e-12));
+        return (F.Div(p, rms), rms);
+    }
+
+    private static double MeanSquaredDistance(Tensor a, Tensor b)
+    {
+        var d = Ops.Sub(a, b);
+        return Ops.Sum(Ops.Mul(d, d)).Item() / d.Count;
     }
 }
