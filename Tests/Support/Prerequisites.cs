@@ -11,6 +11,8 @@ public enum Need
     Clang,
     /// <summary>python3 with torch importable, for regenerating fixtures.</summary>
     PyTorch,
+    /// <summary>Debian's chromium, for opening generated reports in a real browser.</summary>
+    Chromium,
 }
 
 /// <summary>
@@ -50,6 +52,7 @@ public static class Prerequisites
             && Directory.EnumerateFiles("/etc/OpenCL/vendors", "*.icd").Any() ? null : "no OpenCL ICD (install pocl-opencl-icd ocl-icd-libopencl1)",
         Need.Clang => (FindOnPath("clang-15") ?? FindOnPath("clang-14")) != null ? null : "clang-14/15 not on PATH",
         Need.PyTorch => File.Exists("/usr/lib/python3/dist-packages/torch/__init__.py") ? null : "python3-torch not installed",
+        Need.Chromium => FindOnPath("chromium") != null ? null : "chromium not on PATH (apt-get install chromium)",
         _ => throw new ArgumentOutOfRangeException(nameof(need)),
     };
 
