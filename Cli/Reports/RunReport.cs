@@ -68,7 +68,8 @@ public static partial class RunReport
         if (metrics.SkipNotes.Count > 0)
         {
             page.Heading($"Skipped episodes ({metrics.SkipNotes.Count})", 3);
-            page.Table("skipped", ["note"], metrics.SkipNotes.Take(50).Select(n => (IReadOnlyList<string>)[n]));
+            page.Table("skipped", ["note"], metrics.SkipNotes.Take(5).Select(n => (IReadOnlyList<string>)[n]));
+            if (metrics.SkipNotes.Count > 5) page.Paragraph($"… and {metrics.SkipNotes.Count - 5} more (the note column of {Trainer.MetricsName}).");
         }
     }
 
