@@ -23,16 +23,18 @@ public static class ReportCommand
                 return 1;
             }
             var outPath = parse.GetValue(output) ?? Path.Combine(folder, "report.html");
+            var page = StudyReport.IsStudy(folder) ? StudyReport.Build(folder) : RunReport.Build(folder);
             try
             {
-                AtomicFile.Write(outPath, StudyReport.IsStudy(folder) ? StudyReport.Build(folder) : RunReport.Build(folder));
+                AtomicFile.Write(outPath, page.Render());
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"error: {outPath}: {e.Message}");
                 return 1;
             }
-            parse.InvocationConfiguration.Output.WriteLine($"wrote {outPath}");
+            parse.InvocationConfiguration.Output.WriteLine($"wrote {outPath}"
+                + (page.Problems.Count > 0 ? $" ({page.Problems.Count} input(s) missing or unreadable, listed at its top)" : ""));
             return 0;
         });
         return command;

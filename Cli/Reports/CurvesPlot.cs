@@ -13,7 +13,9 @@ public static class CurvesPlot
 
     /// <summary>The iteration where JAPC switches to stage 2, for JAPC heads; null otherwise.</summary>
     public static double? StageSwitch(TrainConfig config) =>
-        Trainer.RatersFor(config) > 1 ? Enumerable.Range(0, config.Iterations).First(i => config.Japc.CalibratesAt(i, config.Iterations)) : null;
+        Trainer.RatersFor(config) > 1
+            ? Enumerable.Range(0, config.Iterations).Where(i => config.Japc.CalibratesAt(i, config.Iterations)).Select(i => (double?)i).FirstOrDefault()
+            : null;
 
     public static byte[] Png(MetricsTable metrics, double? stageSwitch, int width = 900, int height = 420)
     {

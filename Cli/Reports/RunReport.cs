@@ -12,7 +12,7 @@ namespace IlgpuSeg.Cli.Reports;
 /// </summary>
 public static partial class RunReport
 {
-    public static string Build(string runDir)
+    public static HtmlPage Build(string runDir)
     {
         var page = new HtmlPage($"Run report: {Path.GetFileName(Path.GetFullPath(runDir).TrimEnd('/'))}");
         page.Paragraph($"Folder: {Path.GetFullPath(runDir)}");
@@ -27,7 +27,7 @@ public static partial class RunReport
         var dice = ReportInput.Read(page, Path.Combine(evalDir, "dice.csv"), DiceRows.Read, "no Dice table (run `ilgpuseg eval --out <run>/eval` first)");
         if (dice != null) DiceTables(page, dice);
         Overlays(page, evalDir);
-        return page.Render();
+        return page;
     }
 
     private static void Provenance(HtmlPage page, RunRecord? record, Checkpoint? checkpoint, TrainConfig? config)

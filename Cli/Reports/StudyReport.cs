@@ -12,7 +12,7 @@ public static class StudyReport
     public static bool IsStudy(string dir) =>
         File.Exists(Path.Combine(dir, StudyTables.UnitsName)) || File.Exists(Path.Combine(dir, StudyTables.PairedName));
 
-    public static string Build(string studyDir)
+    public static HtmlPage Build(string studyDir)
     {
         var page = new HtmlPage($"Study report: {Path.GetFileName(Path.GetFullPath(studyDir).TrimEnd('/'))}");
         page.Paragraph($"Folder: {Path.GetFullPath(studyDir)}");
@@ -34,7 +34,7 @@ public static class StudyReport
             page.Table("units", ["arm", "unit", "organ", "Dice arm (%)", "Dice control (%)", "Δ (points)"],
                 units.Select(u => (IReadOnlyList<string>)[u.Arm, u.Unit, u.Organ, Points(u.DiceArm), Points(u.DiceControl), Points(u.Delta)]));
         }
-        return page.Render();
+        return page;
     }
 
     private static string Points(double v) => double.IsNaN(v) ? "n/a" : (100 * v).ToString("F2", CultureInfo.InvariantCulture);

@@ -49,7 +49,7 @@ public class ReportInputTests
         {
             var (exit, output, err) = CommandRunner.Invoke(ReportCommand.Create(), "report", dir);
             Assert.True(exit == 0, err);
-            Assert.Contains("report.html", output);
+            Assert.Contains("report.html (5 input(s) missing or unreadable", output);
             var html = File.ReadAllText(Path.Combine(dir, "report.html"));
             foreach (var file in new[] { "run.json is missing", "checkpoint.safetensors is missing", "metrics.csv is missing", "dice.csv is missing" })
                 Assert.Contains(file, html);
