@@ -51,3 +51,23 @@ public class OverlayImageTests
         Assert.True(top > bottom + 100, $"top {top}, bottom {bottom}");
     }
 }
+
+public class RaterOverlayTests
+{
+    [Fact]
+    public void JapcEvaluationShowsEachRatersPredictionSideBySide()
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-japc").FullName;
+        try
+        {
+            var eval = Path.Combine(TinyRun.Create(root, "japc", 4), "eval");
+            var montages = Directory.GetFiles(eval, "raters_*.png");
+            Assert.Equal(4 * 2, montages.Length); // 4 query scans × 2 organs
+            using var montage = Image.Load<Rgb24>(montages[0]);
+            File.Copy(montages[0], Path.Combine(Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "artefacts")).FullName, "japc-raters.png"), overwrite: true);
+            Assert.Equal((3 * 256 + 2 * 8, 256), (montage.Width, montage.Height)); // three 32² slices scaled ×8, 8 px gaps
+            Assert.Empty(Directory.GetFiles(eval, "uncertainty_*.png")); // no DPL in this head
+        }
+        finally { Directory.Delete(root, true); }
+    }
+}
