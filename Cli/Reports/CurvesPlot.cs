@@ -48,7 +48,8 @@ public static class CurvesPlot
         }
         plot.XLabel("iteration");
         plot.YLabel("loss");
-        plot.Title(metrics.SkipNotes.Count > 0 ? $"training curves ({metrics.SkipNotes.Count} skipped episodes)" : "training curves");
+        int skipped = metrics.SkipNotes.Count;
+        plot.Title(skipped > 0 ? $"training curves ({skipped} skipped episode{(skipped == 1 ? "" : "s")})" : "training curves");
         plot.ShowLegend(Alignment.UpperRight);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
