@@ -82,6 +82,13 @@ public static partial class RunReport
             organs.Select(o => (IReadOnlyList<string>)[o.Organ, o.Scans.ToString(CultureInfo.InvariantCulture), Percent(o.MeanDice) + " ± " + Percent(o.StdDice),
                 Percent(o.MeanPrecision), Percent(o.MeanRecall)]));
         page.Paragraph($"Mean Dice over organs: {Percent(organs.Average(o => o.MeanDice))} %" + (raters > 1 ? $" ({raters} simulated raters, averaged per scan)" : ""));
+        if (raters > 1)
+        {
+            page.Heading("Dice per simulated rater (mean over scans, %)", 3);
+            page.Table("dice-raters", ["organ", .. Enumerable.Range(1, raters).Select(r => $"rater {r}")],
+                organs.Select(o => (IReadOnlyList<string>)[o.Organ, .. Enumerable.Range(0, raters).Select(r =>
+                    Percent(rows.Where(x => x.Organ == o.Organ && x.Rater == r).Select(x => x.Dice).DefaultIfEmpty(double.NaN).Average()))]));
+        }
         page.Heading("Dice per scan", 3);
         page.Table("dice-scans", ["scan", "organ", "rater", "Dice (%)", "precision (%)", "recall (%)", "scored slices"],
             rows.OrderBy(r => r.Organ, StringComparer.Ordinal).ThenBy(r => r.Pid).ThenBy(r => r.Rater).Select(r => (IReadOnlyList<string>)[

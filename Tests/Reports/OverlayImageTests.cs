@@ -67,6 +67,11 @@ public class RaterOverlayTests
             File.Copy(montages[0], Path.Combine(Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "artefacts")).FullName, "japc-raters.png"), overwrite: true);
             Assert.Equal((3 * 256 + 2 * 8, 256), (montage.Width, montage.Height)); // three 32² slices scaled ×8, 8 px gaps
             Assert.Empty(Directory.GetFiles(eval, "uncertainty_*.png")); // no DPL in this head
+            var (exit, _, err) = IlgpuSeg.Tests.Cli.CommandRunner.Invoke(IlgpuSeg.Cli.Commands.ReportCommand.Create(), "report", Path.GetDirectoryName(eval)!);
+            Assert.True(exit == 0, err);
+            var html = File.ReadAllText(Path.Combine(Path.GetDirectoryName(eval)!, "report.html"));
+            Assert.Contains("<th>rater 3</th>", html);
+            Assert.Equal(8, html.Split("alt=\"raters scan").Length - 1);
         }
         finally { Directory.Delete(root, true); }
     }
