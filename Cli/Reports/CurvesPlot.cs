@@ -21,14 +21,13 @@ public static class CurvesPlot
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
-        int index = 0;
-        foreach (var (name, values) in metrics.UsedLosses())
+        var terms = metrics.UsedLosses().Select((l, i) => (l.Name, Points: Finite(metrics.Iteration, l.Values), Color: palette.GetColor(i)))
+            .Where(t => t.Points.X.Length > 0).ToArray();
+        // Every raw curve first, then every smoothed one on top, so no raw band hides a smoothed line.
+        foreach (var (_, (xs, ys), color) in terms)
+            plot.Add.ScatterLine(xs, ys, color.WithAlpha(xs.Length > 1000 ? 0.15 : 0.25)).LineWidth = 1;
+        foreach (var (name, (xs, ys), color) in terms)
         {
-            var color = palette.GetColor(index++);
-            var (xs, ys) = Finite(metrics.Iteration, values);
-            if (xs.Length == 0) continue;
-            var raw = plot.Add.ScatterLine(xs, ys, color.WithAlpha(0.25));
-            raw.LineWidth = 1;
             var smooth = plot.Add.ScatterLine(xs, Smoothed(ys), color);
             smooth.LineWidth = 2;
             smooth.LegendText = name;

@@ -113,7 +113,8 @@ public static partial class RunReport
             page.Problem($"no overlay PNGs in {evalDir}: no overlays shown.");
             return;
         }
-        page.Paragraph("Support slice (its mask in green) first, then per query scan: prediction contour red, ground-truth contour green. "
+        page.Paragraph("Support slice (its mask in green) first, then per query scan: prediction in red, ground-truth contour green "
+            + "(overlays from evaluations before reports existed fill the prediction instead of outlining it). "
             + "DPL: per-pixel variance of the foreground probability over its prototype variants. JAPC: one panel per simulated rater (dilated, eroded, shifted).");
         int n = 0;
         foreach (var organ in files.GroupBy(f => f.Match.Groups[3].Value).OrderBy(g => g.Key, StringComparer.Ordinal))
