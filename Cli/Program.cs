@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(SegmentCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(DeviceCommands.CreateDevices());
         root.Subcommands.Add(DeviceCommands.CreateSelfTest());
         return root.Parse(args).Invoke();

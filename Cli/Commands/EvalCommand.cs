@@ -20,10 +20,11 @@ public static class EvalCommand
         var output = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "eval" };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var raters = new Option<bool>("--simulated-raters") { Description = "Score per rater against the simulated raters of METHODS §4 (dilated, eroded, shifted labels)" };
+        var savePredictions = new Option<bool>("--save-predictions") { Description = "Also write each query's predicted masks (and DPL's uncertainty) as NIfTI on the query's grid" };
         var head = new Option<string?>("--head") { Description = "alp: evaluate the checkpoint's encoder with the plain ALPNet head, ignoring its DPL/JAPC weights (an ablation)" };
         var alpWindows = new Option<string?>("--alp-windows") { Description = "ALP pooling windows train,test,fg-check (default: the checkpoint's)" };
         var command = new Command("eval", "Evaluate a checkpoint with the few-shot protocol (support slices, query chunks, 3D Dice per scan)")
-            { checkpoint, data, fold, output, threads, raters, head, alpWindows };
+            { checkpoint, data, fold, output, threads, raters, head, alpWindows, savePredictions };
         var datasetChoice = DatasetOption.Create();
         command.Options.Add(datasetChoice);
         command.SetAction(parse =>
@@ -48,15 +49,14 @@ public static class EvalCommand
                 ck = ck with { Config = ck.Config with { Dataset = DatasetOption.Resolve(parse.GetValue(datasetChoice), dataDir, stdout) } };
                 var outDir = parse.GetValue(output)!;
                 Directory.CreateDirectory(outDir);
-                var (protocol, folder, result) = FoldEvaluation.Run(runner, ck.Config, dataDir, parse.GetValue(fold) ?? ck.Config.Fold, acc, parse.GetValue(raters));
-                File.WriteAllText(Path.Combine(outDir, "dice.csv"), FoldEvaluation.Csv(result));
-                var table = FoldEvaluation.Markdown(result);
-                File.WriteAllText(Path.Combine(outDir, "dice.md"), table);
-                FoldEvaluation.WriteOverlays(runner, ck.Config, protocol, folder, outDir, acc);
+                var predictions = parse.GetValue(savePredictions) ? new PredictionVolumes(runner, ck.Config.InputSize, acc) : null;
+                var (protocol, folder, result) = FoldEvaluation.Run(runner, ck.Config, dataDir, parse.GetValue(fold) ?? ck.Config.Fold, acc, parse.GetValue(raters), predictions);
+                var table = FoldEvaluation.WriteOutputs(runner, ck.Config, protocol, folder, result, outDir, acc);
                 stdout.WriteLine($"fold {protocol.Fold.Index}: support {string.Join(",", protocol.Fold.SupportPids)}, queries {string.Join(",", protocol.Fold.QueryPids)}, "
                     + $"{ck.Config.Head} after {ck.Iteration} iterations");
                 stdout.Write(table);
                 stdout.WriteLine($"wrote {outDir}/dice.csv, dice.md and overlay PNGs");
+                if (predictions != null) stdout.WriteLine($"wrote {predictions.Write(dataDir, outDir).Count} prediction volumes (NIfTI, on each query's grid)");
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or DataFormatException or CheckpointFormatException or StateDictMismatchException or IOException)

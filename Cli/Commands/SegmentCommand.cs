@@ -10,7 +10,7 @@ namespace IlgpuSeg.Cli.Commands;
 /// <summary>
 /// <c>ilgpuseg segment --weights W --support-image I --support-mask M --query Q --out OUT.nii.gz</c>: segments every
 /// axial slice of a new volume 1-shot from one labelled support slice (by default the middle slice of the
-/// support mask) and writes a 0/1 label volume on the query's grid.
+/// support mask) and writes a 0/1 label volume on the query's grid and header (for DPL also OUT_uncertainty.nii.gz).
 /// </summary>
 public static class SegmentCommand
 {
@@ -48,16 +48,22 @@ public static class SegmentCommand
                 var queryImage = Nifti.Read(parse.GetValue(query)!);
                 var queryVolume = ToVolume(queryImage, ck.Config.Intensity);
                 var labels = new double[queryVolume.Data.Length];
+                double[]? uncertainty = null;
                 for (int z = 0; z < queryVolume.Depth; z++)
                 {
                     var p = FoldEvaluation.PredictSlice(runner, ck.Config.InputSize, acc, support.Slice(z0), [fg.Slice(z0)], queryVolume.Slice(z))[0];
                     for (int i = 0; i < p.Data.Length; i++) labels[z * queryVolume.SliceLength + i] = p.Data[i] > 0.5f ? 1 : 0;
+                    if (FoldEvaluation.UncertaintySlice(runner, ck.Config.InputSize, acc, support.Slice(z0), fg.Slice(z0), queryVolume.Slice(z)) is { } u)
+                    {
+                        uncertainty ??= new double[queryVolume.Data.Length];
+                        for (int i = 0; i < u.Data.Length; i++) uncertainty[z * queryVolume.SliceLength + i] = u.Data[i];
+                    }
                 }
                 var outPath = parse.GetValue(output)!;
-                var temp = outPath + ".tmp" + (outPath.EndsWith(".gz", StringComparison.Ordinal) ? ".nii.gz" : ".nii");
-                Nifti.Write(temp, queryImage.WithData(NiftiDataType.UInt8, labels));
-                File.Move(temp, outPath, overwrite: true);
+                PredictionVolumes.WriteLike(queryImage, NiftiDataType.UInt8, labels, outPath);
                 parse.InvocationConfiguration.Output.WriteLine($"support slice {z0}; {labels.Count(v => v > 0)} foreground voxels in {queryVolume.Depth} slices; wrote {outPath}");
+                if (uncertainty != null)
+                    parse.InvocationConfiguration.Output.WriteLine($"wrote DPL's uncertainty map {PredictionVolumes.WriteLike(queryImage, NiftiDataType.Float32, uncertainty, UncertaintyPath(outPath))}");
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or DataFormatException or CheckpointFormatException or StateDictMismatchException or IOException)
@@ -67,6 +73,13 @@ public static class SegmentCommand
             }
         });
         return command;
+    }
+
+    /// <summary>OUT.nii.gz → OUT_uncertainty.nii.gz (same extension).</summary>
+    public static string UncertaintyPath(string outPath)
+    {
+        var extension = outPath.EndsWith(".nii.gz", StringComparison.Ordinal) ? ".nii.gz" : Path.GetExtension(outPath);
+        return outPath[..^extension.Length] + "_uncertainty" + extension;
     }
 
     /// <summary>A z-scored 3D volume (slices as the training loader sees them: CT with the training fold's statistics).</summary>

@@ -181,9 +181,11 @@ public static class TrainCommand
         var acc = Context.Default.CreateCpuAccelerator(threads);
         var result = Trainer.Run(config, checkpoints, 100, null, acc, output, error);
         var runner = Trainer.LoadRunner(Checkpoint.Load(result.CheckpointPath), acc);
-        var (_, _, evaluation) = FoldEvaluation.Run(runner, config, dir, 0, acc);
+        var (protocol, folder, evaluation) = FoldEvaluation.Run(runner, config, dir, 0, acc);
+        var table = FoldEvaluation.WriteOutputs(runner, config, protocol, folder, evaluation, Path.Combine(checkpoints, "eval"), acc);
         output.WriteLine("Dice on the unseen classes (fold 0, trained on liver and spleen episodes only):");
-        output.Write(FoldEvaluation.Markdown(evaluation));
+        output.Write(table);
+        output.WriteLine($"run folder {checkpoints}; see it with: ilgpuseg report {checkpoints}");
         return 0;
     }
 }

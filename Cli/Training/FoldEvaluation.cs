@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
 using IlgpuSeg.Autograd;
+using IlgpuSeg.Cli.Reports;
 using IlgpuSeg.Data.Dataset;
 using IlgpuSeg.Data.Episodes;
 using IlgpuSeg.Data.Evaluation;
-using IlgpuSeg.Data.Png;
 using IlgpuSeg.Engine;
 using IlgpuSeg.Models;
 
@@ -30,10 +30,11 @@ public static class FoldEvaluation
 
     /// <summary>
     /// The protocol's fold, its scans, and the evaluation on it: one rater (the ground truth), or the simulated
-    /// raters of METHODS §4/§6 at the config's rater scale (per-rater Dice; each head predicts from each rater's support mask).
+    /// raters of METHODS §4/§6 at the config's rater scale (per-rater Dice; each head predicts from each rater's support mask). With
+    /// <paramref name="predictions"/> every predicted slice is also collected there.
     /// </summary>
     public static (ProtocolFold Protocol, ScanFolder Folder, EvaluationResult Result) Run(HeadRunner runner, TrainConfig config, string dataDir, int fold,
-        Accelerator acc, bool simulatedRaters = false)
+        Accelerator acc, bool simulatedRaters = false, PredictionVolumes? predictions = null)
     {
         var pids = PatientIds.InFolder(dataDir);
         DatasetCheck.Folder(config.Dataset, dataDir, pids.Length, training: false);
@@ -43,7 +44,7 @@ public static class FoldEvaluation
         runner.Model.Eval();
         var support = folder.Get(protocol.Fold.SupportPids[0]);
         var queries = protocol.Fold.QueryPids.Select(folder.Get).ToArray();
-        var options = new EvaluationOptions { Dataset = config.Dataset };
+        var options = new EvaluationOptions { Dataset = config.Dataset, OnPrediction = predictions == null ? null : slice => predictions.Add(slice, folder.Get(slice.Pid)) };
         var result = simulatedRaters
             ? FewShotEvaluator.EvaluateRaters(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, m, q),
                 options with { Raters = Trainer.SimulatedRatersFor(config, support.Image.Width) })
@@ -51,13 +52,40 @@ public static class FoldEvaluation
         return (protocol, folder, result);
     }
 
+    /// <summary>Writes an evaluation's dice.csv, dice.md and overlay PNGs into <paramref name="outDir"/>; returns the Markdown table.</summary>
+    public static string WriteOutputs(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, EvaluationResult result, string outDir, Accelerator acc)
+    {
+        Directory.CreateDirectory(outDir);
+        AtomicFile.Write(Path.Combine(outDir, "dice.csv"), Csv(result));
+        var table = Markdown(result);
+        AtomicFile.Write(Path.Combine(outDir, "dice.md"), table);
+        WriteOverlays(runner, config, protocol, folder, outDir, acc);
+        return table;
+    }
+
+    /// <summary>DPL's uncertainty of a query slice on the query's grid (null for heads without one), 1-shot from a support slice and mask.</summary>
+    public static Slice2D<float>? UncertaintySlice(HeadRunner runner, int inputSize, Accelerator acc, Slice2D<float> supportImage, Slice2D<byte> supportMask,
+        Slice2D<float> queryImage)
+    {
+        using var _ = Tape.NoGrad();
+        var u = runner.Uncertainty(EpisodeTensors.Image(supportImage, inputSize, acc), EpisodeTensors.Mask(supportMask, inputSize, acc),
+            EpisodeTensors.Image(queryImage, inputSize, acc));
+        if (u == null) return null;
+        if (queryImage.Height != inputSize || queryImage.Width != inputSize)
+            u = Ops.ResizeBilinear(u, queryImage.Height, queryImage.Width, alignCorners: false);
+        return new Slice2D<float>(queryImage.Height, queryImage.Width, u.ToArray<float>());
+    }
+
     /// <summary>
-    /// One overlay PNG per query scan and class: the middle ground-truth slice, predicted 1-shot from the support
-    /// scan's middle labelled slice (red: prediction, green: ground-truth outline), plus the support slice itself.
+    /// Overlay PNGs per query scan and class: the middle ground-truth slice, predicted 1-shot from the support scan's
+    /// middle labelled slice (red: prediction contour, green: ground-truth contour), plus the support slice with its
+    /// mask. DPL adds the uncertainty heat map of each query slice; multi-rater heads (JAPC) add each simulated
+    /// rater's prediction side by side.
     /// </summary>
     public static void WriteOverlays(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, string outDir, Accelerator acc)
     {
         var support = folder.Get(protocol.Fold.SupportPids[0]);
+        var raters = Trainer.RatersFor(config) > 1 ? SimulatedRaters.Default : null;
         foreach (var c in protocol.TestClasses)
         {
             var name = protocol.Dataset.NameOf(c);
@@ -65,24 +93,39 @@ public static class FoldEvaluation
             int sz = supportSlices[supportSlices.Length / 2];
             var supportImage = support.Image.Slice(sz);
             var supportMask = Binary(support.Label.Slice(sz), c);
-            Write(Path.Combine(outDir, $"support_{support.Pid}_{name}_z{sz}.png"), supportImage, null, supportMask);
+            Write(Path.Combine(outDir, $"support_{support.Pid}_{name}_z{sz}.png"), OverlayImage.Render(supportImage, null, supportMask));
             foreach (var pid in protocol.Fold.QueryPids)
             {
                 var query = folder.Get(pid);
                 var slices = query.SlicesWith(c);
                 int qz = slices[slices.Length / 2];
-                var probability = PredictSlice(runner, config.InputSize, acc, supportImage, [supportMask], query.Image.Slice(qz))[0];
-                var prediction = new Slice2D<byte>(probability.Height, probability.Width, Array.ConvertAll(probability.Data, p => p > 0.5f ? (byte)1 : (byte)0));
-                Write(Path.Combine(outDir, $"query_{pid}_{name}_z{qz}.png"), query.Image.Slice(qz), prediction, Binary(query.Label.Slice(qz), c));
+                var queryImage = query.Image.Slice(qz);
+                var truth = Binary(query.Label.Slice(qz), c);
+                var probability = PredictSlice(runner, config.InputSize, acc, supportImage, [supportMask], queryImage)[0];
+                Write(Path.Combine(outDir, $"query_{pid}_{name}_z{qz}.png"), OverlayImage.Render(queryImage, Threshold(probability), truth));
+                if (UncertaintySlice(runner, config.InputSize, acc, supportImage, supportMask, queryImage) is { } uncertainty)
+                    AtomicFile.Write(Path.Combine(outDir, $"uncertainty_{pid}_{name}_z{qz}.png"), UncertaintyPlot.Png(uncertainty, $"DPL uncertainty, scan {pid} {name} z{qz}"));
+                if (raters != null)
+                {
+                    var perRater = PredictSlice(runner, config.InputSize, acc, supportImage, raters.Select(r => r.Apply(supportMask)).ToArray(), queryImage);
+                    var panels = perRater.Select((p, r) => OverlayImage.Render(queryImage, Threshold(p), raters[r].Apply(truth))).ToArray();
+                    Write(Path.Combine(outDir, $"raters_{pid}_{name}_z{qz}.png"), OverlayImage.SideBySide(panels));
+                    foreach (var panel in panels) panel.Dispose();
+                }
             }
         }
     }
 
+    private static Slice2D<byte> Threshold(Slice2D<float> probability) =>
+        new(probability.Height, probability.Width, Array.ConvertAll(probability.Data, p => p > 0.5f ? (byte)1 : (byte)0));
+
     private static Slice2D<byte> Binary(Slice2D<int> label, int c) =>
         new(label.Height, label.Width, Array.ConvertAll(label.Data, v => v == c ? (byte)1 : (byte)0));
 
-    private static void Write(string path, Slice2D<float> image, Slice2D<byte>? prediction, Slice2D<byte>? truth) =>
-        PngWriter.WriteRgb(path, image.Width, image.Height, Overlay.Render(image, prediction, truth));
+    private static void Write(string path, SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24> image)
+    {
+        using (image) AtomicFile.Write(path, OverlayImage.Png(image));
+    }
 
     /// <summary>Per-scan rows as CSV: pid, class, dice, precision, recall, scored z-range.</summary>
     public static string Csv(EvaluationResult result)

@@ -25,6 +25,9 @@ public abstract class HeadRunner
 
     public abstract IReadOnlyList<Tensor> Probabilities(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage);
 
+    /// <summary>Per-pixel uncertainty [1, 1, S, S] of a query prediction, for heads that estimate one (DPL); null otherwise.</summary>
+    public virtual Tensor? Uncertainty(Tensor supportImage, Tensor supportMask, Tensor queryImage) => null;
+
     /// <summary>Builds the head the config names, on the given generators (init: weights and dropout; noise: DPL's draws).</summary>
     public static HeadRunner Create(TrainConfig config, Generator init, Generator noise, Accelerator acc)
     {
@@ -68,6 +71,9 @@ public abstract class HeadRunner
 
         public override IReadOnlyList<Tensor> Probabilities(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage) =>
             supportMasks.Select(m => Foreground(model.Predict(supportImage, m, queryImage))).ToArray();
+
+        public override Tensor? Uncertainty(Tensor supportImage, Tensor supportMask, Tensor queryImage) =>
+            model.PredictWithUncertainty(supportImage, supportMask, queryImage).Uncertainty;
     }
 
     /// <summary>JAPC (and DPL + JAPC): stage 1 (first half) trains the baseline (ALP or DPL) on rater 0, stage 2 calibrates across raters.</summary>

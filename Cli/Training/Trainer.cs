@@ -1,5 +1,6 @@
 using System.Globalization;
 using IlgpuSeg.Autograd;
+using IlgpuSeg.Cli.Reports;
 using IlgpuSeg.Data.Dataset;
 using IlgpuSeg.Data.Episodes;
 using IlgpuSeg.Data.Evaluation;
@@ -120,6 +121,7 @@ public static class Trainer
         Directory.CreateDirectory(checkpointDir);
         var checkpointPath = Path.Combine(checkpointDir, CheckpointName);
         using var metrics = OpenMetrics(Path.Combine(checkpointDir, MetricsName), start);
+        var watch = new RunWatch(config, checkpointDir, acc.ToString() ?? "", start, log);
         log.WriteLine($"training {config.Head} on {folder.Scans.Count} scans (fold {config.Fold}, setting {config.Setting}, test classes {string.Join(",", fold.TestClasses)}), "
             + $"{config.Encoder} {string.Join("-", config.Depth)} width {config.Width}, input {config.InputSize}², {parameters.Sum(p => (long)p.Parameter.Data.Count)} parameters, on {acc}");
 
@@ -159,6 +161,7 @@ public static class Trainer
                 metrics.Flush();
                 new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, runner.NoiseCounter, skipped,
                     model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), sgd.StateDict()) { StyleCounter = styleGen.Counter }.Save(checkpointPath);
+                watch.Update(it + 1, skipped);
             }
         }
 

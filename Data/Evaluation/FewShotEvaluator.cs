@@ -13,6 +13,10 @@ public delegate Slice2D<float> FewShotPredictor(Slice2D<float> supportImage, Sli
 /// <summary>The multi-rater twin: one support mask per rater in, one probability map per rater out (same order).</summary>
 public delegate IReadOnlyList<Slice2D<float>> MultiRaterPredictor(Slice2D<float> supportImage, IReadOnlyList<Slice2D<byte>> supportMasks, Slice2D<float> queryImage);
 
+/// <summary>One predicted query slice: where it is, the support slice and masks it was predicted from, and each rater's probabilities.</summary>
+public sealed record PredictedSlice(int Pid, int ClassId, int Z, Slice2D<float> SupportImage, IReadOnlyList<Slice2D<byte>> SupportMasks,
+    Slice2D<float> QueryImage, IReadOnlyList<Slice2D<float>> Probabilities);
+
 public sealed record EvaluationOptions
 {
     /// <summary>n_sup_part: number of query chunks, each with its own support slice.</summary>
@@ -20,6 +24,9 @@ public sealed record EvaluationOptions
 
     /// <summary>Rater styles applied to support and query ground truth (per slice); one identity rater by default.</summary>
     public IReadOnlyList<RaterStyle> Raters { get; init; } = SimulatedRaters.Single;
+
+    /// <summary>Called with every predicted query slice (e.g. to save the predictions as volumes); null: nothing is kept.</summary>
+    public Action<PredictedSlice>? OnPrediction { get; init; }
 
     /// <summary>Used only for class names in the result.</summary>
     public DatasetInfo Dataset { get; init; } = DatasetInfo.Chaos;
@@ -69,6 +76,7 @@ public static class FewShotEvaluator
                     var predictions = predict(supportImages[part], supportMasks[part], queryImage);
                     if (predictions.Count != raters.Count)
                         throw new InvalidOperationException($"the predictor returned {predictions.Count} maps for {raters.Count} raters");
+                    options.OnPrediction?.Invoke(new PredictedSlice(query.Pid, cls, z, supportImages[part], supportMasks[part], queryImage, predictions));
                     var truth = SameSliceEpisode.Binarize(query.Label.Slice(z), cls);
                     for (var r = 0; r < raters.Count; r++)
                     {

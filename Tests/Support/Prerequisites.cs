@@ -13,6 +13,8 @@ public enum Need
     PyTorch,
     /// <summary>A running Slurm (sinfo answers; tools/slurm_local.sh start), for the sweep runner's cluster test.</summary>
     Slurm,
+    /// <summary>Debian's chromium, for opening generated reports in a real browser.</summary>
+    Chromium,
 }
 
 /// <summary>
@@ -53,6 +55,7 @@ public static class Prerequisites
         Need.Clang => (FindOnPath("clang-15") ?? FindOnPath("clang-14")) != null ? null : "clang-14/15 not on PATH",
         Need.PyTorch => File.Exists("/usr/lib/python3/dist-packages/torch/__init__.py") ? null : "python3-torch not installed",
         Need.Slurm => SlurmCluster.Missing(),
+        Need.Chromium => FindOnPath("chromium") != null ? null : "chromium not on PATH (apt-get install chromium)",
         _ => throw new ArgumentOutOfRangeException(nameof(need)),
     };
 
