@@ -21,7 +21,7 @@ public static class Program
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: Benchmarks <gemm [--threads N] | conv [--threads N] | device | bdn [BenchmarkDotNet args]>");
+                Console.Error.WriteLine("usage: Benchmarks <gemm [--threads N] | conv [--threads N] | device [--device D] | bdn [BenchmarkDotNet args]>");
                 return 2;
         }
     }

@@ -32,7 +32,7 @@ public static class TrainCommand
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 250 };
         var resume = new Option<string?>("--resume") { Description = "Checkpoint to continue from" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this iteration with a checkpoint (schedules still follow --iterations); continue later with --resume" };
-        var device = new Option<string>("--device") { Description = "cpu, opencl or cuda (optionally :N)", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or opencl (optionally :N)", DefaultValueFactory = _ => "cpu" };
         var japcForm = new Option<string>("--japc-form") { Description = "JAPC calibration: attention (the paper's) or gated (residual, γ = 0 at start)", DefaultValueFactory = _ => "attention" };
         var dplAlignment = new Option<string>("--dpl-alignment") { Description = "DPL alignment loss: prototype (METHODS eq. 15) or panet", DefaultValueFactory = _ => "prototype" };
         var dplTarget = new Option<string>("--dpl-target") { Description = "Prototypes DPL enhances: all or global (the fg masked average only)", DefaultValueFactory = _ => "all" };
