@@ -14,8 +14,8 @@ namespace IlgpuSeg.Engine;
 /// </summary>
 public sealed class Context : IDisposable
 {
-    /// <summary>ILGPU's CPU accelerator is configured for groups of up to 4 × 16 threads, as the kernels launch.</summary>
-    private const int CpuWarp = 4, CpuWarpsPerGroup = 16;
+    /// <summary>ILGPU's CPU accelerator is configured for groups of up to 4 × 4 threads, the widest group the kernels launch there.</summary>
+    private const int CpuWarp = 4, CpuWarpsPerGroup = 4;
 
     private static readonly Lazy<Context> DefaultContext = new(() => new Context());
     private readonly Lazy<CpuAccelerator> _cpu;

@@ -30,19 +30,19 @@ internal sealed partial class IlgpuKernels
     {
         if (x.Shape[1] == 0) return;
         var kernel = device.Kernel(BnStatsKernel<T, R>, d => d.LoadStreamKernel<BatchNormArgs, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>(BnStatsKernel<T, R>));
-        kernel(Rows(x.Shape[1]), BnArgs(x, mean, mean, null, null), View<T>(x), View<T>(mean), View<T>(variance), variance.Offset);
+        kernel(Rows<T>(x.Shape[1]), BnArgs(x, mean, mean, null, null), View<T>(x), View<T>(mean), View<T>(variance), variance.Offset);
     }
 
     private static void BnStatsKernel<T, R>(BatchNormArgs a, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> variance, int varianceOffset)
         where T : unmanaged, IFloatingPointIeee754<T> where R : struct, IReal<T>
     {
-        var part = SharedMemory.Allocate<T>(ReductionGroup);
+        var part = SharedMemory.GetDynamic<T>();
         int ch = Grid.IdxX, t = Group.IdxX, count = a.N * a.S;
         T sum = T.Zero;
-        for (int e = t; e < count; e += ReductionGroup) sum += x[a.XOffset + BnIndex(e, a.C, a.S, ch)];
+        for (int e = t; e < count; e += Group.DimX) sum += x[a.XOffset + BnIndex(e, a.C, a.S, ch)];
         T m = GroupSum(part, sum) / R.Of(count);
         T squares = T.Zero;
-        for (int e = t; e < count; e += ReductionGroup)
+        for (int e = t; e < count; e += Group.DimX)
         {
             T d = x[a.XOffset + BnIndex(e, a.C, a.S, ch)] - m;
             squares += d * d;
@@ -99,7 +99,7 @@ internal sealed partial class IlgpuKernels
         var o = new GradOffsets(dy.Offset, dweight.Offset, dbias.Offset, dx.Offset);
         var sums = device.Kernel(BnBackwardSumsKernel<T>,
             d => d.LoadStreamKernel<BatchNormArgs, GradOffsets, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>>(BnBackwardSumsKernel<T>));
-        sums(Rows(x.Shape[1]), a, o, View<T>(x), View<T>(dy), View<T>(mean), View<T>(invStd), View<T>(dweight), View<T>(dbias));
+        sums(Rows<T>(x.Shape[1]), a, o, View<T>(x), View<T>(dy), View<T>(mean), View<T>(invStd), View<T>(dweight), View<T>(dbias));
         if (x.Count == 0) return;
         var dxKernel = device.Kernel(BnBackwardDxKernel<T, R>,
             d => d.LoadAutoGroupedStreamKernel<Index1D, BatchNormArgs, GradOffsets, int, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>>(BnBackwardDxKernel<T, R>));
@@ -111,11 +111,11 @@ internal sealed partial class IlgpuKernels
     private static void BnBackwardSumsKernel<T>(BatchNormArgs a, GradOffsets o, ArrayView<T> x, ArrayView<T> dy, ArrayView<T> mean, ArrayView<T> invStd,
         ArrayView<T> dweight, ArrayView<T> dbias) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var part = SharedMemory.Allocate<T>(ReductionGroup);
+        var part = SharedMemory.GetDynamic<T>();
         int ch = Grid.IdxX, t = Group.IdxX, count = a.N * a.S;
         T m = mean[a.MeanOffset + ch], istd = invStd[a.InvStdOffset + ch];
         T sumDy = T.Zero, sumDyXhat = T.Zero;
-        for (int e = t; e < count; e += ReductionGroup)
+        for (int e = t; e < count; e += Group.DimX)
         {
             int i = BnIndex(e, a.C, a.S, ch);
             T g = dy[o.Dy + i];

@@ -5,13 +5,11 @@ using ILGPU.Runtime;
 namespace IlgpuSeg.Engine;
 
 // Batched C[b] = A[b]·B[b] (or C[b] += A[b]·B[b]) with every operand addressed by row, column and batch strides,
-// so transposed and broadcast views need no copy. A group of 8 × 8 threads stages 8-deep slices of a 16 × 16
-// block of A and B in shared memory; each thread keeps a 2 × 2 tile of C in four named registers and adds its
-// products in k order, so the result does not depend on the launch.
+// so transposed and broadcast views need no copy. A group of t × t threads (t = IlgpuAccelerator.GemmThreads) stages
+// t-deep slices of a 2t × 2t block of A and B in dynamic shared memory; each thread keeps a 2 × 2 tile of C in four
+// named registers and adds its products in k order, so the result does not depend on the launch.
 internal sealed partial class IlgpuKernels
 {
-    private const int GemmThreads = 8, GemmBlock = 2 * GemmThreads;
-
     /// <summary>Operand strides and offsets (elements) of one GEMM launch.</summary>
     internal readonly record struct GemmArgs(int M, int N, int K,
         int AOffset, int ARowStride, int AColStride, int ABatchStride,
@@ -33,33 +31,36 @@ internal sealed partial class IlgpuKernels
     {
         if (batches == 0 || g.M == 0 || g.N == 0) return;
         var kernel = device.Kernel(GemmKernel<T>, d => d.LoadStreamKernel<GemmArgs, ArrayView<T>, ArrayView<T>, ArrayView<T>>(GemmKernel<T>));
-        var grid = new Index3D((g.N + GemmBlock - 1) / GemmBlock, (g.M + GemmBlock - 1) / GemmBlock, batches);
-        kernel(new KernelConfig(grid, new Index3D(GemmThreads, GemmThreads, 1)), g, a, b, c);
+        int t = device.GemmThreads, block = 2 * t;
+        var grid = new Index3D((g.N + block - 1) / block, (g.M + block - 1) / block, batches);
+        kernel(new KernelConfig(grid, new Index3D(t, t, 1), SharedMemoryConfig.RequestDynamic<T>(2 * t * block)), g, a, b, c);
     }
 
     private static void GemmKernel<T>(GemmArgs g, ArrayView<T> a, ArrayView<T> b, ArrayView<T> c) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // as[p·32 + r] = A[row0 + r, p0 + p]; bs[p·32 + j] = B[p0 + p, col0 + j].
-        var aTile = SharedMemory.Allocate<T>(GemmThreads * GemmBlock);
-        var bTile = SharedMemory.Allocate<T>(GemmThreads * GemmBlock);
+        // aTile[p·2t + r] = A[row0 + r, p0 + p]; bTile[p·2t + j] = B[p0 + p, col0 + j].
+        int threads = Group.DimX, block = 2 * threads;
+        var shared = SharedMemory.GetDynamic<T>();
+        var aTile = shared.SubView(0, threads * block);
+        var bTile = shared.SubView(threads * block, threads * block);
         int tx = Group.IdxX, ty = Group.IdxY, batch = Grid.IdxZ;
-        int row0 = Grid.IdxY * GemmBlock, col0 = Grid.IdxX * GemmBlock;
+        int row0 = Grid.IdxY * block, col0 = Grid.IdxX * block;
         int aBase = g.AOffset + batch * g.ABatchStride, bBase = g.BOffset + batch * g.BBatchStride, cBase = g.COffset + batch * g.CBatchStride;
         int r0 = row0 + 2 * ty, r1 = r0 + 1, j0 = col0 + 2 * tx, j1 = j0 + 1;
         T c00 = T.Zero, c01 = T.Zero, c10 = T.Zero, c11 = T.Zero;
-        for (int p0 = 0; p0 < g.K; p0 += GemmThreads)
+        for (int p0 = 0; p0 < g.K; p0 += threads)
         {
             // Thread (tx, ty) loads A rows r0, r1 at depth p0 + tx and B columns j0, j1 at depth p0 + ty; zeros past the edges.
             int pa = p0 + tx, pb = p0 + ty;
-            aTile[tx * GemmBlock + 2 * ty] = r0 < g.M && pa < g.K ? a[aBase + r0 * g.ARowStride + pa * g.AColStride] : T.Zero;
-            aTile[tx * GemmBlock + 2 * ty + 1] = r1 < g.M && pa < g.K ? a[aBase + r1 * g.ARowStride + pa * g.AColStride] : T.Zero;
-            bTile[ty * GemmBlock + 2 * tx] = j0 < g.N && pb < g.K ? b[bBase + pb * g.BRowStride + j0 * g.BColStride] : T.Zero;
-            bTile[ty * GemmBlock + 2 * tx + 1] = j1 < g.N && pb < g.K ? b[bBase + pb * g.BRowStride + j1 * g.BColStride] : T.Zero;
+            aTile[tx * block + 2 * ty] = r0 < g.M && pa < g.K ? a[aBase + r0 * g.ARowStride + pa * g.AColStride] : T.Zero;
+            aTile[tx * block + 2 * ty + 1] = r1 < g.M && pa < g.K ? a[aBase + r1 * g.ARowStride + pa * g.AColStride] : T.Zero;
+            bTile[ty * block + 2 * tx] = j0 < g.N && pb < g.K ? b[bBase + pb * g.BRowStride + j0 * g.BColStride] : T.Zero;
+            bTile[ty * block + 2 * tx + 1] = j1 < g.N && pb < g.K ? b[bBase + pb * g.BRowStride + j1 * g.BColStride] : T.Zero;
             Group.Barrier();
-            for (int p = 0; p < GemmThreads; p++)
+            for (int p = 0; p < threads; p++)
             {
-                T a0 = aTile[p * GemmBlock + 2 * ty], a1 = aTile[p * GemmBlock + 2 * ty + 1];
-                T b0 = bTile[p * GemmBlock + 2 * tx], b1 = bTile[p * GemmBlock + 2 * tx + 1];
+                T a0 = aTile[p * block + 2 * ty], a1 = aTile[p * block + 2 * ty + 1];
+                T b0 = bTile[p * block + 2 * tx], b1 = bTile[p * block + 2 * tx + 1];
                 c00 += a0 * b0;
                 c01 += a0 * b1;
                 c10 += a1 * b0;

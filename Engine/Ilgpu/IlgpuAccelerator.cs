@@ -32,6 +32,16 @@ public sealed class IlgpuAccelerator : Accelerator
 
     internal IlgpuDevice Device { get; }
 
+    /// <summary>Threads per group of the row reductions on GPUs (a power of two) and of a GEMM block side (2 × 2 outputs each).</summary>
+    internal const int GpuReductionGroup = 256, GpuGemmThreads = 16;
+
+    /// <summary>ILGPU's CPU accelerator runs a thread per group thread: narrow groups keep it usable on a few cores.</summary>
+    internal const int CpuReductionGroup = 16, CpuGemmThreads = 4;
+
+    internal int ReductionGroup => AcceleratorType == AcceleratorType.IlgpuCpu ? CpuReductionGroup : GpuReductionGroup;
+
+    internal int GemmThreads => AcceleratorType == AcceleratorType.IlgpuCpu ? CpuGemmThreads : GpuGemmThreads;
+
     public override AcceleratorStream DefaultStream => _stream;
 
     public override IKernels Kernels { get; }

@@ -8,7 +8,9 @@ namespace IlgpuSeg.Engine;
 
 /// <summary>
 /// Every kernel on an ILGPU device, one partial file per op family (Ilgpu/*Kernels.cs) holding the C# kernels
-/// and their launchers side by side. Kernels are generic over the element type T (float or double) with
+/// and their launchers side by side. Group sizes are launch parameters (<see cref="IlgpuAccelerator.ReductionGroup"/>,
+/// <see cref="IlgpuAccelerator.GemmThreads"/>) with dynamic shared memory, so GPUs get wide groups and ILGPU's CPU
+/// accelerator, which runs one OS thread per group thread, narrow ones. Kernels are generic over the element type T (float or double) with
 /// <see cref="IReal{T}"/> for the conversions ILGPU cannot compile from .NET's generic math. House rules that keep
 /// the PTX clean: no Math.FusedMultiplyAdd, no arrays or Span inside a kernel (register tiles are named scalars),
 /// no atomics and no GroupExtensions.Reduce (sums are trees in shared memory in a fixed order).
@@ -16,8 +18,6 @@ namespace IlgpuSeg.Engine;
 /// </summary>
 internal sealed partial class IlgpuKernels(IlgpuAccelerator device) : IKernels
 {
-    /// <summary>Threads per group of the row reductions (softmax, sums, batch-norm statistics); a power of two.</summary>
-    internal const int ReductionGroup = 64;
 
     private static void CheckDevice(params Tensor?[] tensors)
     {
@@ -31,7 +31,9 @@ internal sealed partial class IlgpuKernels(IlgpuAccelerator device) : IKernels
     /// <summary>An optional tensor's view, or <paramref name="fallback"/>'s when it is null (never read; ILGPU launchers need a real buffer).</summary>
     private static ArrayView<T> OptionalView<T>(Tensor? t, Tensor fallback) where T : unmanaged => View<T>(t ?? fallback);
 
-    private static KernelConfig Rows(int rows) => new(rows, ReductionGroup);
+    /// <summary>One group per row (or channel) of the device's reduction width, with its shared tree in dynamic shared memory.</summary>
+    private KernelConfig Rows<T>(int rows) where T : unmanaged =>
+        new(new Index1D(rows), new Index1D(device.ReductionGroup), SharedMemoryConfig.RequestDynamic<T>(device.ReductionGroup));
 
     private static bool IsFloat(Tensor t) => t.DType == DType.Float32;
 }

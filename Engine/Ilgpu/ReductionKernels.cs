@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 
 namespace IlgpuSeg.Engine;
 
-// Row reductions of a contiguous [rows, n]: one group of ReductionGroup threads per row, each thread a strided
+// Row reductions of a contiguous [rows, n]: one group per row (IlgpuAccelerator.ReductionGroup threads), each thread a strided
 // slice, then a tree in shared memory. The order is fixed by n and the group size: deterministic, no atomics.
 internal sealed partial class IlgpuKernels
 {
@@ -20,15 +20,15 @@ internal sealed partial class IlgpuKernels
         int rows = x.Shape[0];
         if (rows == 0) return;
         var kernel = device.Kernel(SumRowsKernel<T>, d => d.LoadStreamKernel<int, ArrayView<T>, int, ArrayView<T>, int>(SumRowsKernel<T>));
-        kernel(Rows(rows), x.Shape[1], View<T>(x), x.Offset, View<T>(y), y.Offset);
+        kernel(Rows<T>(rows), x.Shape[1], View<T>(x), x.Offset, View<T>(y), y.Offset);
     }
 
     private static void SumRowsKernel<T>(int n, ArrayView<T> x, int xOffset, ArrayView<T> y, int yOffset) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var part = SharedMemory.Allocate<T>(ReductionGroup);
+        var part = SharedMemory.GetDynamic<T>();
         int row = Grid.IdxX, t = Group.IdxX, start = xOffset + row * n;
         T s = T.Zero;
-        for (int j = t; j < n; j += ReductionGroup) s += x[start + j];
+        for (int j = t; j < n; j += Group.DimX) s += x[start + j];
         s = GroupSum(part, s);
         if (t == 0) y[yOffset + row] = s;
     }
@@ -39,7 +39,7 @@ internal sealed partial class IlgpuKernels
         int t = Group.IdxX;
         part[t] = v;
         Group.Barrier();
-        for (int w = ReductionGroup / 2; w > 0; w >>= 1)
+        for (int w = Group.DimX / 2; w > 0; w >>= 1)
         {
             if (t < w) part[t] += part[t + w];
             Group.Barrier();
@@ -54,7 +54,7 @@ internal sealed partial class IlgpuKernels
         int t = Group.IdxX;
         part[t] = v;
         Group.Barrier();
-        for (int w = ReductionGroup / 2; w > 0; w >>= 1)
+        for (int w = Group.DimX / 2; w > 0; w >>= 1)
         {
             if (t < w) part[t] = MaxNaN(part[t], part[t + w]);
             Group.Barrier();
@@ -80,7 +80,7 @@ internal sealed partial class IlgpuKernels
         {
             var view = IlgpuAccelerator.Typed<int>(indices, rows);
             var kernel = device.Kernel(MaxRowsKernel<T>, d => d.LoadStreamKernel<int, ArrayView<T>, int, ArrayView<T>, int, ArrayView<int>>(MaxRowsKernel<T>));
-            kernel(Rows(rows), x.Shape[1], View<T>(x), x.Offset, View<T>(y), y.Offset, view);
+            kernel(Rows<T>(rows), x.Shape[1], View<T>(x), x.Offset, View<T>(y), y.Offset, view);
             ((ArrayView1D<int, Stride1D.Dense>)view).CopyToCPU(device.Device.DefaultStream, argmax.AsSpan(0, rows));
         }
         finally
@@ -100,12 +100,12 @@ internal sealed partial class IlgpuKernels
     private static void MaxRowsKernel<T>(int n, ArrayView<T> x, int xOffset, ArrayView<T> y, int yOffset, ArrayView<int> argmax)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var value = SharedMemory.Allocate<T>(ReductionGroup);
-        var index = SharedMemory.Allocate<int>(ReductionGroup);
+        var value = SharedMemory.GetDynamic<T>();
+        var index = SharedMemory.Allocate<int>(IlgpuAccelerator.GpuReductionGroup);
         int row = Grid.IdxX, t = Group.IdxX, start = xOffset + row * n;
         T m = T.Zero;
         int best = -1;
-        for (int j = t; j < n; j += ReductionGroup)
+        for (int j = t; j < n; j += Group.DimX)
             if (Better(x[start + j], j, m, best))
             {
                 m = x[start + j];
@@ -114,7 +114,7 @@ internal sealed partial class IlgpuKernels
         value[t] = m;
         index[t] = best;
         Group.Barrier();
-        for (int w = ReductionGroup / 2; w > 0; w >>= 1)
+        for (int w = Group.DimX / 2; w > 0; w >>= 1)
         {
             if (t < w && index[t + w] >= 0 && Better(value[t + w], index[t + w], value[t], index[t]))
             {

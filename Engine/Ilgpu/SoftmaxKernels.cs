@@ -18,29 +18,29 @@ internal sealed partial class IlgpuKernels
     {
         if (x.Shape[0] == 0) return;
         var kernel = device.Kernel(SoftmaxKernel<T>, d => d.LoadStreamKernel<int, int, ArrayView<T>, int, ArrayView<T>, int>(SoftmaxKernel<T>));
-        kernel(Rows(x.Shape[0]), x.Shape[1], log ? 1 : 0, View<T>(x), x.Offset, View<T>(y), y.Offset);
+        kernel(Rows<T>(x.Shape[0]), x.Shape[1], log ? 1 : 0, View<T>(x), x.Offset, View<T>(y), y.Offset);
     }
 
     private static void SoftmaxKernel<T>(int n, int log, ArrayView<T> x, int xOffset, ArrayView<T> y, int yOffset) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var part = SharedMemory.Allocate<T>(ReductionGroup);
+        var part = SharedMemory.GetDynamic<T>();
         int t = Group.IdxX, xs = xOffset + Grid.IdxX * n, ys = yOffset + Grid.IdxX * n;
         T m = T.NegativeInfinity;
-        for (int j = t; j < n; j += ReductionGroup) m = MaxNaN(m, x[xs + j]);
+        for (int j = t; j < n; j += Group.DimX) m = MaxNaN(m, x[xs + j]);
         m = GroupMax(part, m);
         if (m == T.NegativeInfinity) m = T.Zero; // an all −inf row gives NaN, as in PyTorch
         T s = T.Zero;
-        for (int j = t; j < n; j += ReductionGroup) s += T.Exp(x[xs + j] - m);
+        for (int j = t; j < n; j += Group.DimX) s += T.Exp(x[xs + j] - m);
         s = GroupSum(part, s);
         if (log != 0)
         {
             T logSum = T.Log(s) + m;
-            for (int j = t; j < n; j += ReductionGroup) y[ys + j] = x[xs + j] - logSum;
+            for (int j = t; j < n; j += Group.DimX) y[ys + j] = x[xs + j] - logSum;
         }
         else
         {
             T inv = T.One / s;
-            for (int j = t; j < n; j += ReductionGroup) y[ys + j] = T.Exp(x[xs + j] - m) * inv;
+            for (int j = t; j < n; j += Group.DimX) y[ys + j] = T.Exp(x[xs + j] - m) * inv;
         }
     }
 
@@ -56,7 +56,7 @@ internal sealed partial class IlgpuKernels
         if (y.Shape[0] == 0) return;
         var kernel = device.Kernel(SoftmaxBackwardKernel<T>,
             d => d.LoadStreamKernel<int, int, ArrayView<T>, ArrayView<T>, ArrayView<T>, RowOffsets>(SoftmaxBackwardKernel<T>));
-        kernel(Rows(y.Shape[0]), y.Shape[1], log ? 1 : 0, View<T>(y), View<T>(dy), View<T>(dx), new RowOffsets(y.Offset, dy.Offset, dx.Offset));
+        kernel(Rows<T>(y.Shape[0]), y.Shape[1], log ? 1 : 0, View<T>(y), View<T>(dy), View<T>(dx), new RowOffsets(y.Offset, dy.Offset, dx.Offset));
     }
 
     internal readonly record struct RowOffsets(int A, int B, int C);
@@ -65,12 +65,12 @@ internal sealed partial class IlgpuKernels
     private static void SoftmaxBackwardKernel<T>(int n, int log, ArrayView<T> y, ArrayView<T> dy, ArrayView<T> dx, RowOffsets o)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var part = SharedMemory.Allocate<T>(ReductionGroup);
+        var part = SharedMemory.GetDynamic<T>();
         int t = Group.IdxX, row = Grid.IdxX * n;
         T dot = T.Zero;
-        for (int j = t; j < n; j += ReductionGroup) dot += log != 0 ? dy[o.B + row + j] : dy[o.B + row + j] * y[o.A + row + j];
+        for (int j = t; j < n; j += Group.DimX) dot += log != 0 ? dy[o.B + row + j] : dy[o.B + row + j] * y[o.A + row + j];
         dot = GroupSum(part, dot);
-        for (int j = t; j < n; j += ReductionGroup)
+        for (int j = t; j < n; j += Group.DimX)
             dx[o.C + row + j] = log != 0 ? dy[o.B + row + j] - T.Exp(y[o.A + row + j]) * dot : y[o.A + row + j] * (dy[o.B + row + j] - dot);
     }
 }
