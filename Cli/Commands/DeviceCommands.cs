@@ -30,7 +30,7 @@ public static class DeviceCommands
     }
 
     private static void Row(TextWriter output, string id, IlgpuAccelerator a) =>
-        output.WriteLine($"{id,-10}  {a.AcceleratorType,-8}  {a.MemorySize / (1 << 20),7} MiB  {(a.SupportsFloat64 ? "yes" : "no"),-4}  {a.Name}");
+        output.WriteLine($"{id,-10}  {a.AcceleratorType,-8}  {(a.AcceleratorType == AcceleratorType.IlgpuCpu ? "host" : $"{a.MemorySize / (1 << 20),7} MiB"),10}  {(a.SupportsFloat64 ? "yes" : "no"),-4}  {a.Name}");
 
     public static Command CreateSelfTest()
     {

@@ -134,7 +134,8 @@ public sealed class Context : IDisposable
             }
             catch (Exception e) when (e is NotSupportedException or CapabilityNotSupportedException or ILGPU.Runtime.AcceleratorException or InvalidOperationException)
             {
-                refused.Add($"{kind}: {device.Name}: {e.Message}");
+                string name = device is CLDevice cl ? $"{cl.Name} ({cl.PlatformName})" : device.Name;
+                refused.Add($"{kind}: {name}: {e.Message}");
             }
         }
     }
