@@ -46,8 +46,8 @@ public sealed class IlgpuAccelerator : Accelerator
 
     public override IKernels Kernels { get; }
 
-    // Every ILGPU backend used here (CUDA, ILGPU's CPU, OpenCL with the generic address space) has fp64.
-    public override bool SupportsFloat64 => true;
+    // CUDA and ILGPU's CPU always have fp64; an OpenCL device says so in its capabilities.
+    public override bool SupportsFloat64 => Device.Capabilities is not ILGPU.Runtime.OpenCL.CLCapabilityContext cl || cl.Float64;
 
     /// <summary>Device memory in bytes.</summary>
     public long MemorySize => Device.MemorySize;
