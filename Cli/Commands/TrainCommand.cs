@@ -47,7 +47,7 @@ public static class TrainCommand
             try
             {
                 var dataDir = parse.GetValue(data);
-                if (dataDir == null && parse.GetValue(resume) == null) return Demo(parse.GetValue(threads), output, error);
+                if (dataDir == null && parse.GetValue(resume) == null) return Demo(Accelerators.Select(parse.GetValue(device)!, parse.GetValue(threads)), output, error);
                 var config = new TrainConfig
                 {
                     Data = dataDir ?? throw new ArgumentException("--data is required with --resume"),
@@ -116,7 +116,7 @@ public static class TrainCommand
     }
 
     /// <summary>The built-in demo: phantoms, a tiny encoder trained on liver and spleen episodes, Dice on the unseen kidneys.</summary>
-    public static int Demo(int threads, TextWriter output, TextWriter error, int iterations = 1500)
+    public static int Demo(Accelerator acc, TextWriter output, TextWriter error, int iterations = 1500)
     {
         var dir = Path.Combine(Path.GetTempPath(), "ilgpuseg-demo");
         Directory.CreateDirectory(dir);
@@ -128,7 +128,6 @@ public static class TrainCommand
             Seed = 7, LabelSet = 0, SupervisedEpisodes = true, DecayEvery = 1000, LearningRate = 1e-3,
         };
         var checkpoints = Path.Combine(dir, "checkpoints");
-        var acc = Context.Default.CreateCpuAccelerator(threads);
         var result = Trainer.Run(config, checkpoints, 100, null, acc, output, error);
         var runner = Trainer.LoadRunner(Checkpoint.Load(result.CheckpointPath), acc);
         var (_, _, evaluation) = FoldEvaluation.Run(runner, config, dir, 0, acc);
