@@ -16,21 +16,25 @@ public static class DeviceCommands
     public static int Devices(TextWriter output)
     {
         var ctx = Context.Default;
-        output.WriteLine($"{"device",-10}  {"type",-6}  {"memory",10}  fp64  name");
-        output.WriteLine($"{"cpu",-10}  {"CPU",-6}  {"host",10}  yes   {ctx.Cpu.Name}");
-        for (int i = 0; i < ctx.OpenCLAccelerators.Count; i++) Row(output, $"opencl:{i}", ctx.OpenCLAccelerators[i]);
+        output.WriteLine($"{"device",-10}  {"type",-8}  {"memory",10}  fp64  name");
+        output.WriteLine($"{"cpu",-10}  {"Cpu",-8}  {"host",10}  yes   {ctx.Cpu.Name}");
+        Row(output, "ilgpu-cpu", ctx.IlgpuCpu);
         for (int i = 0; i < ctx.CudaAccelerators.Count; i++) Row(output, $"cuda:{i}", ctx.CudaAccelerators[i]);
-        if (ctx.OpenCLAccelerators.Count == 0) output.WriteLine("(no OpenCL device: install ocl-icd-libopencl1 and an ICD such as pocl-opencl-icd)");
-        if (ctx.CudaAccelerators.Count == 0) output.WriteLine("(no CUDA device: libcuda.so.1 missing or no GPU)");
+        for (int i = 0; i < ctx.OpenCLAccelerators.Count; i++) Row(output, $"opencl:{i}", ctx.OpenCLAccelerators[i]);
+        foreach (var refused in ctx.RefusedDevices) output.WriteLine($"(refused by ILGPU) {refused}");
+        if (ctx.CudaAccelerators.Count == 0) output.WriteLine("(no CUDA device: no NVIDIA GPU and driver found)");
+        else output.WriteLine(ctx.UsesLibDevice ? "(CUDA math: NVIDIA libdevice)" : "(CUDA math: ILGPU.Algorithms; libdevice from the CUDA SDK not found)");
+        if (ctx.OpenCLAccelerators.Count == 0 && ctx.RefusedDevices.All(r => !r.StartsWith("opencl:", StringComparison.Ordinal)))
+            output.WriteLine("(no OpenCL device: needs libOpenCL.so (ocl-icd-opencl-dev) and an ICD)");
         return 0;
     }
 
-    private static void Row(TextWriter output, string id, DeviceAccelerator a) =>
-        output.WriteLine($"{id,-10}  {a.AcceleratorType,-6}  {a.MemorySize / (1 << 20),7} MiB  {(a.SupportsFloat64 ? "yes" : "no"),-4}  {a.Name}");
+    private static void Row(TextWriter output, string id, IlgpuAccelerator a) =>
+        output.WriteLine($"{id,-10}  {a.AcceleratorType,-8}  {(a.AcceleratorType == AcceleratorType.IlgpuCpu ? "host" : $"{a.MemorySize / (1 << 20),7} MiB"),10}  {(a.SupportsFloat64 ? "yes" : "no"),-4}  {a.Name}");
 
     public static Command CreateSelfTest()
     {
-        var device = new Option<string>("--device") { Description = "cpu, opencl or cuda (optionally :N)", Required = true };
+        var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or opencl (optionally :N)", Required = true };
         var command = new Command("selftest", "Run every kernel on a device against the CPU backend; non-zero exit on any failure") { device };
         command.SetAction(parse => SelfTest(parse.GetValue(device)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;

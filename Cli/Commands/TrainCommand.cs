@@ -35,7 +35,7 @@ public static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Checkpoint to continue from" };
         var init = new Option<string?>("--init") { Description = "Checkpoint whose encoder and head weights start the run (fresh optimiser and schedules); its path and SHA-256 go into the run's config" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this iteration with a checkpoint (schedules still follow --iterations); continue later with --resume" };
-        var device = new Option<string>("--device") { Description = "cpu, opencl or cuda (optionally :N)", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or opencl (optionally :N)", DefaultValueFactory = _ => "cpu" };
         var alpWindows = new Option<string>("--alp-windows") { Description = "ALP pooling windows train,test,fg-check (METHODS §6)", DefaultValueFactory = _ => "4,2,4" };
         var japcForm = new Option<string>("--japc-form") { Description = "JAPC calibration: rater (each prototype over its rater versions), attention (the paper's joint form) or gated (joint, residual γ = 0 at start)", DefaultValueFactory = _ => "rater" };
         var japcCalib = new Option<string>("--japc-calib") { Description = "JAPC's L_calib on unit-normalised or raw prototypes: unit | raw", DefaultValueFactory = _ => "unit" };
@@ -69,7 +69,7 @@ public static class TrainCommand
             try
             {
                 var dataDir = parse.GetValue(data);
-                if (dataDir == null && parse.GetValue(resume) == null) return Demo(parse.GetValue(threads), output, error);
+                if (dataDir == null && parse.GetValue(resume) == null) return Demo(Accelerators.Select(parse.GetValue(device)!, parse.GetValue(threads)), output, error);
                 if (dataDir == null) throw new ArgumentException("--data is required with --resume");
                 var dataset = DatasetOption.Resolve(parse.GetValue(datasetChoice), dataDir, output);
                 var config = new TrainConfig
@@ -166,7 +166,7 @@ public static class TrainCommand
     }
 
     /// <summary>The built-in demo: phantoms, a tiny encoder trained on liver and spleen episodes, Dice on the unseen kidneys.</summary>
-    public static int Demo(int threads, TextWriter output, TextWriter error, int iterations = 1500)
+    public static int Demo(Accelerator acc, TextWriter output, TextWriter error, int iterations = 1500)
     {
         var dir = Path.Combine(Path.GetTempPath(), "ilgpuseg-demo");
         Directory.CreateDirectory(dir);
@@ -178,7 +178,6 @@ public static class TrainCommand
             Seed = 7, LabelSet = 0, SupervisedEpisodes = true, DecayEvery = 1000, LearningRate = 1e-3,
         };
         var checkpoints = Path.Combine(dir, "checkpoints");
-        var acc = Context.Default.CreateCpuAccelerator(threads);
         var result = Trainer.Run(config, checkpoints, 100, null, acc, output, error);
         var runner = Trainer.LoadRunner(Checkpoint.Load(result.CheckpointPath), acc);
         var (protocol, folder, evaluation) = FoldEvaluation.Run(runner, config, dir, 0, acc);

@@ -45,10 +45,21 @@ public static class ImageNetResNet18
         }
     }
 
+    /// <summary>$XDG_CACHE_HOME/ilgpuseg/pretrained, or ~/.cache/ilgpuseg/pretrained.</summary>
+    private static string CacheDirectory
+    {
+        get
+        {
+            var root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            if (string.IsNullOrEmpty(root)) root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+            return Path.Combine(root, "ilgpuseg", "pretrained");
+        }
+    }
+
     /// <summary>The backbone state dict (torchvision names, torchvision input normalisation), converted once and then read from the cache.</summary>
     public static IReadOnlyDictionary<string, Tensor> Backbone(TextWriter log)
     {
-        var cached = Path.Combine(KernelSource.CacheDirectory("pretrained"), $"{EncoderName}-{OnnxSha256[..16]}.safetensors");
+        var cached = Path.Combine(CacheDirectory, $"{EncoderName}-{OnnxSha256[..16]}.safetensors");
         if (File.Exists(cached)) return SafeTensors.Read(cached).Tensors;
         var onnx = OnnxPath;
         log.WriteLine($"converting {onnx} to {cached} (first use)");

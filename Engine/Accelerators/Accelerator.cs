@@ -2,7 +2,10 @@ namespace IlgpuSeg.Engine;
 
 public enum AcceleratorType
 {
+    /// <summary>The C# SIMD backend, the reference.</summary>
     Cpu,
+    /// <summary>ILGPU's CPU accelerator running the device kernels.</summary>
+    IlgpuCpu,
     OpenCL,
     Cuda,
 }

