@@ -56,6 +56,12 @@ public sealed record TrainConfig
     public string DplTarget { get; init; } = "all";
     /// <summary>β, the weight of L_diff.</summary>
     public double DplBeta { get; init; } = 0.02;
+    /// <summary>
+    /// The DPL modules' ("dpl.*") learning rate as a multiple of the base rate (METHODS §6: the denoiser must learn; at the base
+    /// rate L_diff stayed ≈ 1); checkpoints from before it existed ran at 1.
+    /// </summary>
+    public double DplLrScale { get; init; } = DefaultDplLrScale;
+    public const double DefaultDplLrScale = 500;
     /// <summary>Episodes from ground-truth labels of the training classes instead of superpixels (the demo uses this).</summary>
     public bool SupervisedEpisodes { get; init; }
     /// <summary>Label names, evaluated classes, label groups and fold size (checkpoints from before it existed are CHAOS).</summary>
@@ -150,6 +156,7 @@ public sealed record TrainConfig
         node.Remove("DplAlignment");
         foreach (var (key, first) in FirstForms)
             if (!node.ContainsKey(key)) node[key] = first;
+        if (!node.ContainsKey(nameof(DplLrScale))) node[nameof(DplLrScale)] = 1.0;
         return node.Deserialize<TrainConfig>() ?? throw new JsonException("empty config");
     }
 
@@ -163,6 +170,12 @@ public sealed record TrainConfig
     /// <summary>True for <paramref name="revised"/>, false for <paramref name="first"/>; anything else is an error naming the option.</summary>
     private static bool Choice(string value, string revised, string first, string what) =>
         value == revised || (value == first ? false : throw new ArgumentException($"unknown {what} '{value}' ({revised} or {first})"));
+
+    /// <summary>Each parameter's learning rate as a multiple of the base rate: the encoder's ResNet at <see cref="EncoderLrScale"/>, DPL's modules at <see cref="DplLrScale"/>.</summary>
+    public double LrScale(string parameter) =>
+        parameter.StartsWith("encoder.backbone.", StringComparison.Ordinal) ? EncoderLrScale
+        : parameter.StartsWith("dpl.", StringComparison.Ordinal) ? DplLrScale
+        : 1.0;
 
     /// <summary>The fields that must agree between a checkpoint and a resumed run (paths may move; the init file's hash may not).</summary>
     public bool SameRunAs(TrainConfig other) =>
