@@ -49,7 +49,7 @@ public static class TrainCommand
         var dplStatistics = new Option<string>("--dpl-statistics") { Description = "DPL's geometric statistics on the raw or unit-RMS prototypes: raw | unit", DefaultValueFactory = _ => "raw" };
         var dplTarget = new Option<string>("--dpl-target") { Description = "Prototypes DPL enhances: all or global (the fg masked average only)", DefaultValueFactory = _ => "all" };
         var dplBeta = new Option<double>("--dpl-beta") { Description = "β, the weight of DPL's diffusion loss", DefaultValueFactory = _ => 0.02 };
-        var dplLrScale = new Option<double>("--dpl-lr-scale") { Description = "Learning rate of the DPL modules as a multiple of the base rate (their L_diff is a mean over D channels)", DefaultValueFactory = _ => TrainConfig.DefaultDplLrScale };
+        var dplLr = new Option<double>("--dpl-lr") { Description = "Initial learning rate of the DPL modules, decayed with the base rate (their L_diff is a mean over D channels)", DefaultValueFactory = _ => TrainConfig.DefaultDplLr };
         var encoder = new Option<string>("--encoder")
         {
             Description = "resnet (Bottleneck blocks, random init), resnet-basic (BasicBlocks, random init) or resnet18-imagenet "
@@ -60,7 +60,7 @@ public static class TrainCommand
         var encoderLrScale = new Option<double>("--encoder-lr-scale") { Description = "Learning rate of the encoder's ResNet as a fraction of the head's", DefaultValueFactory = _ => 1.0 };
         var command = new Command("train", "Train a few-shot segmenter on superpixel pseudo-labels (no arguments: a short demo on synthetic phantoms)")
             { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, snapshotEvery, resume, init, stopAfter, device,
-              alpWindows, japcForm, japcCalib, styleStream, raterScale, dplLoss, dplLambda, dplDiffGradient, dplNoise, dplStatistics, dplTarget, dplBeta, dplLrScale,
+              alpWindows, japcForm, japcCalib, styleStream, raterScale, dplLoss, dplLambda, dplDiffGradient, dplNoise, dplStatistics, dplTarget, dplBeta, dplLr,
               encoder, freezeBn, encoderLrScale };
         var datasetChoice = DatasetOption.Create();
         command.Options.Add(datasetChoice);
@@ -102,7 +102,7 @@ public static class TrainCommand
                     DplStatistics = parse.GetValue(dplStatistics)!,
                     DplTarget = parse.GetValue(dplTarget)!,
                     DplBeta = parse.GetValue(dplBeta),
-                    DplLrScale = parse.GetValue(dplLrScale),
+                    DplLr = parse.GetValue(dplLr),
                     Init = parse.GetValue(init),
                     Encoder = parse.GetValue(encoder)!,
                     FreezeBatchNorm = parse.GetValue(freezeBn),
@@ -165,7 +165,7 @@ public static class TrainCommand
         catch (ArgumentException e) { throw new ArgumentException($"--encoder: {e.Message}"); }
         if (!(config.EncoderLrScale >= 0 && double.IsFinite(config.EncoderLrScale)))
             throw new ArgumentException($"--encoder-lr-scale: {config.EncoderLrScale} must be a finite number ≥ 0");
-        if (!(config.DplLrScale >= 0 && double.IsFinite(config.DplLrScale))) throw new ArgumentException($"--dpl-lr-scale: {config.DplLrScale} must be a finite number ≥ 0");
+        if (!(config.DplLr >= 0 && double.IsFinite(config.DplLr))) throw new ArgumentException($"--dpl-lr: {config.DplLr} must be a finite number ≥ 0");
         if (config.Setting is not (1 or 2)) throw new ArgumentException($"--setting: {config.Setting} (use 1 or 2)");
         if (config.Iterations < 1 || config.InputSize < 32 || config.InputSize % 8 != 0)
             throw new ArgumentException("--iterations must be positive and --size a multiple of 8, at least 32");

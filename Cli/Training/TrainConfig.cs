@@ -57,11 +57,12 @@ public sealed record TrainConfig
     /// <summary>β, the weight of L_diff.</summary>
     public double DplBeta { get; init; } = 0.02;
     /// <summary>
-    /// The DPL modules' ("dpl.*") learning rate as a multiple of the base rate (METHODS §6: the denoiser must learn; at the base
-    /// rate L_diff stayed ≈ 1); checkpoints from before it existed ran at 1.
+    /// The DPL modules' ("dpl.*") initial learning rate, decayed by the schedule as the base rate is (METHODS §6: the denoiser
+    /// must learn; at the base rate 1e-3 L_diff stayed ≈ 1). Checkpoints from before it existed ran at <see cref="LearningRate"/>.
     /// </summary>
-    public double DplLrScale { get; init; } = DefaultDplLrScale;
-    public const double DefaultDplLrScale = 500;
+    public double DplLr { get; init; } = DefaultDplLr;
+    /// <summary>Chosen on CHAOS (D = 256, see the i16 note): L_diff is a mean over the D channels, so SGD needs a rate ~D times the base one.</summary>
+    public const double DefaultDplLr = 0.5;
     /// <summary>Episodes from ground-truth labels of the training classes instead of superpixels (the demo uses this).</summary>
     public bool SupervisedEpisodes { get; init; }
     /// <summary>Label names, evaluated classes, label groups and fold size (checkpoints from before it existed are CHAOS).</summary>
@@ -156,7 +157,7 @@ public sealed record TrainConfig
         node.Remove("DplAlignment");
         foreach (var (key, first) in FirstForms)
             if (!node.ContainsKey(key)) node[key] = first;
-        if (!node.ContainsKey(nameof(DplLrScale))) node[nameof(DplLrScale)] = 1.0;
+        if (!node.ContainsKey(nameof(DplLr))) node[nameof(DplLr)] = node[nameof(LearningRate)]?.GetValue<double>() ?? new TrainConfig().LearningRate;
         return node.Deserialize<TrainConfig>() ?? throw new JsonException("empty config");
     }
 
@@ -171,10 +172,13 @@ public sealed record TrainConfig
     private static bool Choice(string value, string revised, string first, string what) =>
         value == revised || (value == first ? false : throw new ArgumentException($"unknown {what} '{value}' ({revised} or {first})"));
 
-    /// <summary>Each parameter's learning rate as a multiple of the base rate: the encoder's ResNet at <see cref="EncoderLrScale"/>, DPL's modules at <see cref="DplLrScale"/>.</summary>
+    /// <summary>
+    /// Each parameter's learning rate as a multiple of the base rate: the encoder's ResNet at <see cref="EncoderLrScale"/>, DPL's
+    /// modules at <see cref="DplLr"/> / <see cref="LearningRate"/> (0 when the base rate is 0: such a run trains nothing).
+    /// </summary>
     public double LrScale(string parameter) =>
         parameter.StartsWith("encoder.backbone.", StringComparison.Ordinal) ? EncoderLrScale
-        : parameter.StartsWith("dpl.", StringComparison.Ordinal) ? DplLrScale
+        : parameter.StartsWith("dpl.", StringComparison.Ordinal) ? (LearningRate == 0 ? 0 : DplLr / LearningRate)
         : 1.0;
 
     /// <summary>The fields that must agree between a checkpoint and a resumed run (paths may move; the init file's hash may not).</summary>
