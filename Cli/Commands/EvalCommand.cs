@@ -28,8 +28,10 @@ public static class EvalCommand
         var supportPid = new Option<int?>("--support-pid") { Description = "Support scan: another of the fold's unseen scans (the others are the queries; default: the fold's support)" };
         var allSupports = new Option<bool>("--all-supports") { Description = "Rotate the support over the fold's unseen scans, each scored on the others; writes dice_supports.csv/.md as well (dice.csv: the fold's support)" };
         var threshold = new Option<double?>("--threshold") { Description = "Foreground where P(fg) ≥ T (default: the argmax, P(fg) > 0.5)" };
+        var dplStart = new Option<int?>("--dpl-start") { Description = "DPL: the reverse chain's start step t* (default: the checkpoint's, 10), e.g. to score a first-form checkpoint per training step" };
+        var dplVariants = new Option<int?>("--dpl-variants") { Description = "DPL: the K averaged variants (default: the checkpoint's, 4; 1 as first-form training)" };
         var command = new Command("eval", "Evaluate a checkpoint with the few-shot protocol (support slices, query chunks, 3D Dice per scan)")
-            { checkpoint, data, fold, output, threads, raters, head, alpWindows, savePredictions, supportPid, allSupports, threshold };
+            { checkpoint, data, fold, output, threads, raters, head, alpWindows, savePredictions, supportPid, allSupports, threshold, dplStart, dplVariants };
         var datasetChoice = DatasetOption.Create();
         command.Options.Add(datasetChoice);
         command.SetAction(parse =>
@@ -48,6 +50,13 @@ public static class EvalCommand
                     ck = ck with { Config = ck.Config with { Head = asHead }, Model = ck.Model.Where(kv => kv.Key.StartsWith("encoder.", StringComparison.Ordinal)).ToDictionary() };
                 }
                 if (parse.GetValue(alpWindows) is { } windows) ck = ck with { Config = ck.Config with { AlpWindows = TrainCommand.AlpWindows(windows) } };
+                if (parse.GetValue(dplStart) != null || parse.GetValue(dplVariants) != null)
+                {
+                    if (ck.Config.Head is not ("dpl" or "dpl+japc")) throw new ArgumentException($"--dpl-start/--dpl-variants: the checkpoint's head {ck.Config.Head} has no DPL");
+                    ck = ck with { Config = ck.Config with { DplStart = parse.GetValue(dplStart) ?? ck.Config.DplStart, DplVariants = parse.GetValue(dplVariants) ?? ck.Config.DplVariants } };
+                    try { _ = ck.Config.Dpl; }
+                    catch (ArgumentException e) { throw new ArgumentException($"--dpl-start/--dpl-variants: {e.Message}"); }
+                }
                 var runner = Trainer.LoadRunner(ck, acc);
                 var dataDir = parse.GetValue(data) ?? ck.Config.Data;
                 if (!Directory.Exists(dataDir)) throw new ArgumentException($"--data: folder '{dataDir}' does not exist");

@@ -56,6 +56,10 @@ public sealed record TrainConfig
     public string DplTarget { get; init; } = "all";
     /// <summary>β, the weight of L_diff.</summary>
     public double DplBeta { get; init; } = 0.02;
+    /// <summary>DPL's inference start step t* (and training's, with matched noise); eval may override it (issue 16's no-training checks).</summary>
+    public int DplStart { get; init; } = DplConfig.Default.InferenceStart;
+    /// <summary>DPL's K averaged variants at inference (and in training, with matched noise); eval may override it.</summary>
+    public int DplVariants { get; init; } = DplConfig.Default.Variants;
     /// <summary>
     /// The DPL modules' ("dpl.*") initial learning rate, decayed by the schedule as the base rate is (METHODS §6: the denoiser
     /// must learn; at the base rate 1e-3 L_diff stayed ≈ 1). Checkpoints from before it existed ran at <see cref="LearningRate"/>.
@@ -132,6 +136,9 @@ public sealed record TrainConfig
             _ => throw new ArgumentException($"unknown DPL target '{DplTarget}' (all or global)"),
         },
         LossWeight = DplBeta >= 0 && double.IsFinite(DplBeta) ? DplBeta : throw new ArgumentException($"DPL β {DplBeta} must be a finite number ≥ 0"),
+        InferenceStart = DplStart is >= 1 and var start && start <= DplConfig.Default.Steps ? start
+            : throw new ArgumentException($"DPL start step {DplStart} must be in 1..{DplConfig.Default.Steps}"),
+        Variants = DplVariants >= 1 ? DplVariants : throw new ArgumentException($"DPL variants K = {DplVariants} must be at least 1"),
     };
 
     [JsonIgnore]
