@@ -29,9 +29,10 @@ public static class EvalCommand
         var allSupports = new Option<bool>("--all-supports") { Description = "Rotate the support over the fold's unseen scans, each scored on the others; writes dice_supports.csv/.md as well (dice.csv: the fold's support)" };
         var threshold = new Option<double?>("--threshold") { Description = "Foreground where P(fg) ≥ T (default: the argmax, P(fg) > 0.5)" };
         var dplStart = new Option<int?>("--dpl-start") { Description = "DPL: the reverse chain's start step t* (default: the checkpoint's, 10), e.g. to score a first-form checkpoint per training step" };
+        var japcSpread = new Option<bool>("--japc-spread") { Description = "JAPC: also write japc_spread.csv, the spread of rater 0's background prototypes before and after calibration on the support slices" };
         var dplVariants = new Option<int?>("--dpl-variants") { Description = "DPL: the K averaged variants (default: the checkpoint's, 4; 1 as first-form training)" };
         var command = new Command("eval", "Evaluate a checkpoint with the few-shot protocol (support slices, query chunks, 3D Dice per scan)")
-            { checkpoint, data, fold, output, threads, raters, head, alpWindows, savePredictions, supportPid, allSupports, threshold, dplStart, dplVariants };
+            { checkpoint, data, fold, output, threads, raters, head, alpWindows, savePredictions, supportPid, allSupports, threshold, dplStart, dplVariants, japcSpread };
         var datasetChoice = DatasetOption.Create();
         command.Options.Add(datasetChoice);
         command.SetAction(parse =>
@@ -61,6 +62,8 @@ public static class EvalCommand
                 var dataDir = parse.GetValue(data) ?? ck.Config.Data;
                 if (!Directory.Exists(dataDir)) throw new ArgumentException($"--data: folder '{dataDir}' does not exist");
                 ck = ck with { Config = ck.Config with { Dataset = DatasetOption.Resolve(parse.GetValue(datasetChoice), dataDir, stdout) } };
+                if (parse.GetValue(japcSpread) && ck.Config.Head is not ("japc" or "dpl+japc"))
+                    throw new ArgumentException($"--japc-spread: the checkpoint's head {ck.Config.Head} has no calibration");
                 var cut = parse.GetValue(threshold);
                 if (cut is double t && !(t > 0 && t <= 1)) throw new ArgumentException($"--threshold: {t} must be in (0, 1]");
                 bool rotate = parse.GetValue(allSupports);
@@ -86,6 +89,14 @@ public static class EvalCommand
                     + $"{ck.Config.Head} after {ck.Iteration} iterations{(cut is double c ? $", foreground where P(fg) ≥ {c}" : "")}");
                 stdout.Write(table);
                 stdout.WriteLine($"wrote {outDir}/dice.csv, dice.md and overlay PNGs");
+                if (parse.GetValue(japcSpread))
+                {
+                    var spread = FoldEvaluation.JapcSpread(runner, ck.Config, protocol, folder, acc)!;
+                    IlgpuSeg.Cli.Reports.AtomicFile.Write(Path.Combine(outDir, FoldEvaluation.JapcSpreadName), spread);
+                    var rows = spread.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToArray();
+                    double Mean(int column) => rows.Average(r => double.Parse(r[column], System.Globalization.CultureInfo.InvariantCulture));
+                    stdout.WriteLine($"JAPC background prototypes' spread (mean over {rows.Length} support slices): {Mean(3):G4} before calibration, {Mean(4):G4} after; wrote {outDir}/{FoldEvaluation.JapcSpreadName}");
+                }
                 if (supportsTable != null)
                 {
                     stdout.WriteLine("support rotation (each support scored on the fold's other unseen scans):");

@@ -144,6 +144,37 @@ public static class FoldEvaluation
         return sb.ToString();
     }
 
+    public const string JapcSpreadName = "japc_spread.csv";
+
+    /// <summary>
+    /// JAPC's background spread (issue 16) on the fold's support slices (the protocol's 3 per test class, simulated raters
+    /// at the config's scale, each paired with the middle slice of the first query scan's class range as the query):
+    /// CSV rows class, support slice, count, spread before and after calibration. Null for heads without calibration.
+    /// </summary>
+    public static string? JapcSpread(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, Accelerator acc)
+    {
+        using var _ = Tape.NoGrad();
+        runner.Model.Eval();
+        var support = folder.Get(protocol.Fold.SupportPids[0]);
+        var query = folder.Get(protocol.Fold.QueryPids[0]);
+        var raters = Trainer.SimulatedRatersFor(config, support.Image.Width);
+        var sb = new StringBuilder("class,support_slice,bg_prototypes,spread_before,spread_after\n");
+        foreach (var c in protocol.TestClasses)
+        {
+            var querySlices = query.SlicesWith(c);
+            var queryImage = EpisodeTensors.Image(query.Image.Slice(querySlices[querySlices.Length / 2]), config.InputSize, acc);
+            foreach (var z in SupportSlices.Pick(support.SlicesWith(c), 3))
+            {
+                var mask = Binary(support.Label.Slice(z), c);
+                var spread = runner.BackgroundSpread(EpisodeTensors.Image(support.Image.Slice(z), config.InputSize, acc),
+                    raters.Select(r => EpisodeTensors.Mask(r.Apply(mask), config.InputSize, acc)).ToArray(), queryImage);
+                if (spread is not var (count, before, after)) return null;
+                sb.Append(CultureInfo.InvariantCulture, $"{protocol.Dataset.NameOf(c)},{z},{count},{before:G6},{after:G6}\n");
+            }
+        }
+        return sb.ToString();
+    }
+
     /// <summary>DPL's uncertainty of a query slice on the query's grid (null for heads without one), 1-shot from a support slice and mask.</summary>
     public static Slice2D<float>? UncertaintySlice(HeadRunner runner, int inputSize, Accelerator acc, Slice2D<float> supportImage, Slice2D<byte> supportMask,
         Slice2D<float> queryImage)
