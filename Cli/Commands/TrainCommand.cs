@@ -32,6 +32,7 @@ public static class TrainCommand
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var checkpoints = new Option<string>("--checkpoints") { Description = "Checkpoint folder", DefaultValueFactory = _ => "checkpoints" };
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 250 };
+        var snapshotEvery = new Option<int?>("--snapshot-every") { Description = "Also keep the checkpoint of every N-th iteration as checkpoint-<iteration>.safetensors (the latest is always checkpoint.safetensors)" };
         var resume = new Option<string?>("--resume") { Description = "Checkpoint to continue from" };
         var init = new Option<string?>("--init") { Description = "Checkpoint whose encoder and head weights start the run (fresh optimiser and schedules); its path and SHA-256 go into the run's config" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this iteration with a checkpoint (schedules still follow --iterations); continue later with --resume" };
@@ -48,6 +49,7 @@ public static class TrainCommand
         var dplStatistics = new Option<string>("--dpl-statistics") { Description = "DPL's geometric statistics on the raw or unit-RMS prototypes: raw | unit", DefaultValueFactory = _ => "raw" };
         var dplTarget = new Option<string>("--dpl-target") { Description = "Prototypes DPL enhances: all or global (the fg masked average only)", DefaultValueFactory = _ => "all" };
         var dplBeta = new Option<double>("--dpl-beta") { Description = "β, the weight of DPL's diffusion loss", DefaultValueFactory = _ => 0.02 };
+        var dplLr = new Option<double>("--dpl-lr") { Description = "Initial learning rate of the DPL modules, decayed with the base rate (their L_diff is a mean over D channels)", DefaultValueFactory = _ => TrainConfig.DefaultDplLr };
         var encoder = new Option<string>("--encoder")
         {
             Description = "resnet (Bottleneck blocks, random init), resnet-basic (BasicBlocks, random init) or resnet18-imagenet "
@@ -57,8 +59,8 @@ public static class TrainCommand
         var freezeBn = new Option<bool>("--freeze-bn") { Description = "Batch norm in the encoder's ResNet in eval mode (running statistics kept)" };
         var encoderLrScale = new Option<double>("--encoder-lr-scale") { Description = "Learning rate of the encoder's ResNet as a fraction of the head's", DefaultValueFactory = _ => 1.0 };
         var command = new Command("train", "Train a few-shot segmenter on superpixel pseudo-labels (no arguments: a short demo on synthetic phantoms)")
-            { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, resume, init, stopAfter, device,
-              alpWindows, japcForm, japcCalib, styleStream, raterScale, dplLoss, dplLambda, dplDiffGradient, dplNoise, dplStatistics, dplTarget, dplBeta,
+            { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, snapshotEvery, resume, init, stopAfter, device,
+              alpWindows, japcForm, japcCalib, styleStream, raterScale, dplLoss, dplLambda, dplDiffGradient, dplNoise, dplStatistics, dplTarget, dplBeta, dplLr,
               encoder, freezeBn, encoderLrScale };
         var datasetChoice = DatasetOption.Create();
         command.Options.Add(datasetChoice);
@@ -68,6 +70,8 @@ public static class TrainCommand
             var error = parse.InvocationConfiguration.Error;
             try
             {
+                if (parse.GetValue(every) < 1) throw new ArgumentException($"--checkpoint-every {parse.GetValue(every)}: must be at least 1");
+                if (parse.GetValue(snapshotEvery) is int snap && snap < 1) throw new ArgumentException($"--snapshot-every {snap}: must be at least 1");
                 var dataDir = parse.GetValue(data);
                 if (dataDir == null && parse.GetValue(resume) == null) return Demo(Accelerators.Select(parse.GetValue(device)!, parse.GetValue(threads)), output, error);
                 if (dataDir == null) throw new ArgumentException("--data is required with --resume");
@@ -98,6 +102,7 @@ public static class TrainCommand
                     DplStatistics = parse.GetValue(dplStatistics)!,
                     DplTarget = parse.GetValue(dplTarget)!,
                     DplBeta = parse.GetValue(dplBeta),
+                    DplLr = parse.GetValue(dplLr),
                     Init = parse.GetValue(init),
                     Encoder = parse.GetValue(encoder)!,
                     FreezeBatchNorm = parse.GetValue(freezeBn),
@@ -112,7 +117,7 @@ public static class TrainCommand
                 Validate(config);
                 if (parse.GetValue(stopAfter) is int stop && stop < 1) throw new ArgumentException($"--stop-after {stop}: must be at least 1");
                 var result = Trainer.Run(config, parse.GetValue(checkpoints)!, parse.GetValue(every), parse.GetValue(resume),
-                    Accelerators.Select(parse.GetValue(device)!, parse.GetValue(threads)), output, error, parse.GetValue(stopAfter));
+                    Accelerators.Select(parse.GetValue(device)!, parse.GetValue(threads)), output, error, parse.GetValue(stopAfter), parse.GetValue(snapshotEvery));
                 output.WriteLine($"done: {result.Iterations} iterations, {result.Skipped} skipped, mean loss of the last 50 {result.MeanLastLoss:F4}; checkpoint {result.CheckpointPath}");
                 return 0;
             }
@@ -160,6 +165,7 @@ public static class TrainCommand
         catch (ArgumentException e) { throw new ArgumentException($"--encoder: {e.Message}"); }
         if (!(config.EncoderLrScale >= 0 && double.IsFinite(config.EncoderLrScale)))
             throw new ArgumentException($"--encoder-lr-scale: {config.EncoderLrScale} must be a finite number ≥ 0");
+        if (!(config.DplLr >= 0 && double.IsFinite(config.DplLr))) throw new ArgumentException($"--dpl-lr: {config.DplLr} must be a finite number ≥ 0");
         if (config.Setting is not (1 or 2)) throw new ArgumentException($"--setting: {config.Setting} (use 1 or 2)");
         if (config.Iterations < 1 || config.InputSize < 32 || config.InputSize % 8 != 0)
             throw new ArgumentException("--iterations must be positive and --size a multiple of 8, at least 32");

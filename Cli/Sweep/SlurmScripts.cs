@@ -24,9 +24,10 @@ public static class SlurmScripts
         var stage1 = runs.Where(r => r.IsStage1).Select(r => r.Index).ToArray();
         var arms = runs.Where(r => !r.IsStage1).Select(r => r.Index).ToArray();
         var name = Path.GetFileNameWithoutExtension(study.File);
-        AtomicFile.WriteAllText(Path.Combine(outDir, Stage1Script), Array(study, $"{name}-stage1", stage1, logs, resources, command));
+        if (stage1.Length > 0) AtomicFile.WriteAllText(Path.Combine(outDir, Stage1Script), Array(study, $"{name}-stage1", stage1, logs, resources, command));
         AtomicFile.WriteAllText(Path.Combine(outDir, ArmsScript), Array(study, $"{name}-arms", arms, logs, resources, command));
-        AtomicFile.WriteAllText(Path.Combine(outDir, SubmitScript), $$"""
+        // With given starts (stage1.starts) there is no stage-1 array and the arms wait for nothing.
+        AtomicFile.WriteAllText(Path.Combine(outDir, SubmitScript), stage1.Length > 0 ? $$"""
             #!/usr/bin/env bash
             # Submits the study {{study.File}}: stage 1 ({{stage1.Length}} tasks), then the arms ({{arms.Length}} tasks) once every stage-1 task succeeded.
             set -euo pipefail
@@ -35,8 +36,16 @@ public static class SlurmScripts
             arms=$(sbatch --parsable --dependency=afterok:${stage1%%;*} {{ArmsScript}})
             echo "stage1 ${stage1%%;*} arms ${arms%%;*}"
 
+            """ : $$"""
+            #!/usr/bin/env bash
+            # Submits the study {{study.File}}: the arms ({{arms.Length}} tasks) from the given starts.
+            set -euo pipefail
+            cd "$(dirname "$0")"
+            arms=$(sbatch --parsable {{ArmsScript}})
+            echo "arms ${arms%%;*}"
+
             """);
-        foreach (var script in new[] { Stage1Script, ArmsScript, SubmitScript })
+        foreach (var script in new[] { Stage1Script, ArmsScript, SubmitScript }.Where(s => File.Exists(Path.Combine(outDir, s))))
             if (!OperatingSystem.IsWindows())
                 File.SetUnixFileMode(Path.Combine(outDir, script), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                     | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);

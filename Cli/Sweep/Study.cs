@@ -11,14 +11,27 @@ namespace IlgpuSeg.Cli.Sweep;
 /// <summary>A study file that is not valid; the message names the file and the problem.</summary>
 public sealed class StudyFormatException(string message) : Exception(message);
 
-/// <summary>The stage-1 training of each (fold, label split) that every arm starts from (METHODS §7.1).</summary>
+/// <summary>
+/// The stage-1 training of each (fold, label split) that every arm starts from (METHODS §7.1), or, with
+/// <see cref="Starts"/>, existing checkpoints that stand for it (no stage-1 run is planned then).
+/// </summary>
 public sealed record StudyStage1
 {
     public string Head { get; init; } = "alp";
-    public required int Iterations { get; init; }
+    public int Iterations { get; init; }
     public ulong Seed { get; init; } = 1234;
     /// <summary>TrainConfig fields for stage 1 only, on top of the study's <c>train</c> fields.</summary>
     public JsonObject? Options { get; init; }
+    /// <summary>One existing checkpoint per (fold, split) of the grid, as every arm's start (relative paths: to the study file).</summary>
+    public StudyStart[]? Starts { get; init; }
+}
+
+/// <summary>A given shared start: the checkpoint of one (fold, label split).</summary>
+public sealed record StudyStart
+{
+    public required int Fold { get; init; }
+    public required string Split { get; init; }
+    public required string Checkpoint { get; init; }
 }
 
 /// <summary>One arm: a head (and its options) trained from the shared start, once per unit.</summary>
@@ -34,6 +47,8 @@ public sealed record StudyEvaluation
 {
     /// <summary>Score per simulated rater (METHODS §4) instead of against the ground truth only.</summary>
     public bool SimulatedRaters { get; init; }
+    /// <summary>Rotate the support over the fold's unseen scans (METHODS §7.3); <c>sweep collect</c> then pairs on every support–query pair.</summary>
+    public bool AllSupports { get; init; }
 }
 
 /// <summary>
@@ -129,13 +144,29 @@ public sealed record Study
         Require(Arms.All(a => a.Name.Length > 0 && a.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '+')),
             "arm names may hold only letters, digits, '-', '_' and '+' (they name folders)");
         Require(Arms.Any(a => a.Name == Control), $"control arm '{Control}' is not one of the arms");
-        Require(Iterations > 0 && Stage1.Iterations > 0 && CheckpointEvery > 0, "iterations, stage1.iterations and checkpoint_every must be positive");
+        Require(Iterations > 0 && (Stage1.Starts != null || Stage1.Iterations > 0) && CheckpointEvery > 0,
+            "iterations, stage1.iterations (unless stage1.starts are given) and checkpoint_every must be positive");
         foreach (var split in Splits)
         {
             try { LabelSetOf(split); }
             catch (ArgumentException e) { throw new StudyFormatException($"{File}: split '{split}': {e.Message}"); }
         }
+        if (Stage1.Starts is { } starts)
+        {
+            foreach (var start in starts)
+            {
+                Require(Folds.Contains(start.Fold) && Splits.Contains(start.Split), $"stage1.starts: fold {start.Fold}, split '{start.Split}' is not in the study's grid");
+                Require(System.IO.File.Exists(Resolve(start.Checkpoint)), $"stage1.starts: checkpoint '{Resolve(start.Checkpoint)}' does not exist");
+            }
+            foreach (var fold in Folds)
+            foreach (var split in Splits)
+                Require(starts.Count(s => s.Fold == fold && s.Split == split) == 1, $"stage1.starts: fold {fold}, split '{split}' needs exactly one checkpoint");
+        }
     }
+
+    /// <summary>The given start checkpoint (full path) of a (fold, split), or null when stage 1 is trained by the study.</summary>
+    public string? GivenStart(int fold, string split) =>
+        Stage1.Starts?.Single(s => s.Fold == fold && s.Split == split) is { } start ? Resolve(start.Checkpoint) : null;
 
     /// <summary>Fields the sweep sets per run; a study may not set them in <c>train</c> or options.</summary>
     private static readonly string[] PerRunFields =

@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text;
 using IlgpuSeg.Cli.Commands;
+using IlgpuSeg.Cli.Reports;
 
 namespace IlgpuSeg.Cli.Sweep;
 
 /// <summary>
-/// <c>sweep collect</c>: every arm run's evaluation (dice.csv) paired with the control's of the same unit, then the
+/// <c>sweep collect</c>: every arm run's evaluation (dice_supports.csv when the study rotates the support, else dice.csv) paired with the control's of the same unit, then the
 /// paired analysis per arm and organ (and the organ mean). Writes units.csv, paired.csv and paired.md into the study's
 /// output folder; Dice is in percent. Units where the arm or the control has no evaluation yet are left out and named.
 /// </summary>
@@ -17,7 +18,8 @@ public static class StudyCollector
     /// <summary>Writes the three files and returns the Markdown table; <paramref name="log"/> gets the units left out.</summary>
     public static string Run(Study study, IReadOnlyList<PlannedRun> runs, TextWriter log)
     {
-        var dice = runs.Where(r => !r.IsStage1 && File.Exists(r.DicePath)).ToDictionary(r => (r.Arm!, r.Unit), r => PerOrgan(r.DicePath));
+        var dice = runs.Where(r => !r.IsStage1 && (File.Exists(r.SupportsDicePath) || File.Exists(r.DicePath)))
+            .ToDictionary(r => (r.Arm!, r.Unit), r => File.Exists(r.SupportsDicePath) ? PerOrganOverSupports(r.SupportsDicePath) : PerOrgan(r.DicePath));
         var units = new StringBuilder("arm,unit,organ,dice_arm,dice_control,delta\n");
         var paired = new StringBuilder("arm,organ,n_units,mean_delta,ci_low,ci_high,p_signflip,sigma_d,smallest_detectable_effect\n");
         var markdown = new StringBuilder("| arm | organ | units | mean Δ Dice | 95 % interval | sign-flip p | σ_d | smallest detectable effect |\n|---|---|---:|---:|---|---:|---:|---:|\n");
@@ -54,6 +56,19 @@ public static class StudyCollector
         AtomicFile.WriteAllText(Path.Combine(study.OutDir, PairedName), paired.ToString());
         AtomicFile.WriteAllText(Path.Combine(study.OutDir, MarkdownName), markdown.ToString());
         return markdown.ToString();
+    }
+
+    /// <summary>
+    /// A support rotation's Dice per organ (dice_supports.csv: mean over every support–query pair, raters averaged per pair) and their
+    /// mean, in percent. Every support has the same number of queries, so this is also the mean over supports of each support's mean.
+    /// </summary>
+    private static Dictionary<string, double> PerOrganOverSupports(string path)
+    {
+        var csv = CsvFile.Read(path, ["support", "pid", "class", "rater", "dice", "precision", "recall", "z_min", "z_max"]);
+        var organs = csv.Rows.GroupBy(r => r.Cells[2])
+            .ToDictionary(organ => organ.Key, organ => 100 * organ.GroupBy(r => (r.Cells[0], r.Cells[1])).Average(pair => pair.Average(r => csv.Number(r.Line, r.Cells, 4, 0, 1))));
+        organs[MeanOrgan] = organs.Values.Average();
+        return organs;
     }
 
     /// <summary>A run's Dice per organ (mean over query scans, raters averaged per scan) and their mean, in percent, organs in file order.</summary>

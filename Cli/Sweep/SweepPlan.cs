@@ -20,6 +20,9 @@ public sealed record PlannedRun(int Index, string Id, string? Arm, int Fold, int
     public string CheckpointPath => Path.Combine(Folder, Trainer.CheckpointName);
 
     public string DicePath => Path.Combine(Folder, "dice.csv");
+
+    /// <summary>The support rotation's per-scan rows (study evaluation <c>all_supports</c>).</summary>
+    public string SupportsDicePath => Path.Combine(Folder, FoldEvaluation.SupportsCsvName);
 }
 
 /// <summary>The runs of a study in a fixed order: every stage-1 run (fold, split), then every arm run (fold, split, seed, arm).</summary>
@@ -28,23 +31,31 @@ public static class SweepPlan
     public static IReadOnlyList<PlannedRun> Create(Study study)
     {
         var runs = new List<PlannedRun>();
-        var stage1 = new Dictionary<(int, int), PlannedRun>();
+        // Per (fold, split): the start's checkpoint, what identifies it in run ids, and the stage-1 run to wait for (none for a given start).
+        var starts = new Dictionary<(int, int), (string Checkpoint, string Key, string? DependsOn)>();
         foreach (var fold in study.Folds)
-        foreach (var labelSet in study.Splits.Select(study.LabelSetOf))
+        foreach (var split in study.Splits)
         {
+            int labelSet = study.LabelSetOf(split);
+            if (study.GivenStart(fold, split) is { } given)
+            {
+                starts[(fold, labelSet)] = (given, "start-sha256:" + Sha256(given), null);
+                continue;
+            }
             var config = study.Config(study.Stage1.Head, study.Stage1.Options, fold, labelSet, study.Stage1.Seed, study.Stage1.Iterations, init: null);
             var id = $"stage1-f{fold}-s{labelSet}-{Hash(config, null, study)}";
-            stage1[(fold, labelSet)] = Add(null, fold, labelSet, study.Stage1.Seed, config, id, null);
+            var run = Add(null, fold, labelSet, study.Stage1.Seed, config, id, null);
+            starts[(fold, labelSet)] = (run.CheckpointPath, run.Id, run.Id);
         }
         foreach (var fold in study.Folds)
         foreach (var labelSet in study.Splits.Select(study.LabelSetOf))
         foreach (var seed in study.Seeds)
         foreach (var arm in study.Arms)
         {
-            var start = stage1[(fold, labelSet)];
-            var config = study.Config(arm.Head, arm.Options, fold, labelSet, seed, study.Iterations, start.CheckpointPath);
-            var id = $"{arm.Name}-f{fold}-s{labelSet}-seed{seed.ToString(CultureInfo.InvariantCulture)}-{Hash(config, start.Id, study)}";
-            Add(arm.Name, fold, labelSet, seed, config, id, start.Id);
+            var start = starts[(fold, labelSet)];
+            var config = study.Config(arm.Head, arm.Options, fold, labelSet, seed, study.Iterations, start.Checkpoint);
+            var id = $"{arm.Name}-f{fold}-s{labelSet}-seed{seed.ToString(CultureInfo.InvariantCulture)}-{Hash(config, start.Key, study)}";
+            Add(arm.Name, fold, labelSet, seed, config, id, start.DependsOn);
         }
         return runs;
 
@@ -59,8 +70,15 @@ public static class SweepPlan
     /// <summary>Eight hex digits of SHA-256 over what decides a run's result: its config (paths left out), its start and its evaluation.</summary>
     private static string Hash(TrainConfig config, string? startId, Study study)
     {
-        var key = (config with { Data = "", Superpixels = null, Init = startId }).ToJson() + $"|simulated_raters={study.Evaluation.SimulatedRaters}";
+        var key = (config with { Data = "", Superpixels = null, Init = startId }).ToJson() + $"|simulated_raters={study.Evaluation.SimulatedRaters}"
+            + (study.Evaluation.AllSupports ? "|all_supports" : "");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     /// <summary>The plan as a table: index, id, stage, the run it waits for, folder.</summary>

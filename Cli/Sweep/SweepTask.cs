@@ -32,11 +32,22 @@ public static class SweepTask
             if (!run.IsStage1)
             {
                 var checkpoint = Checkpoint.Load(run.CheckpointPath);
-                var (_, _, result) = FoldEvaluation.Run(Trainer.LoadRunner(checkpoint, acc), checkpoint.Config, run.Config.Data, run.Fold, acc,
-                    study.Evaluation.SimulatedRaters);
-                AtomicFile.WriteAllText(run.DicePath, FoldEvaluation.Csv(result));
-                meanDice = 100 * result.MeanDice;
-                log.WriteLine($"{run.Id}: organ-mean Dice {meanDice:F2}");
+                var runner = Trainer.LoadRunner(checkpoint, acc);
+                if (study.Evaluation.AllSupports)
+                {
+                    var (_, _, results) = FoldEvaluation.RunAllSupports(runner, checkpoint.Config, run.Config.Data, run.Fold, acc, study.Evaluation.SimulatedRaters);
+                    AtomicFile.WriteAllText(run.SupportsDicePath, FoldEvaluation.SupportsCsv(results));
+                    AtomicFile.WriteAllText(run.DicePath, FoldEvaluation.Csv(results[0].Result));
+                    meanDice = 100 * results.Average(r => r.Result.MeanDice);
+                    log.WriteLine($"{run.Id}: organ-mean Dice {meanDice:F2} (mean over {results.Count} supports)");
+                }
+                else
+                {
+                    var (_, _, result) = FoldEvaluation.Run(runner, checkpoint.Config, run.Config.Data, run.Fold, acc, study.Evaluation.SimulatedRaters);
+                    AtomicFile.WriteAllText(run.DicePath, FoldEvaluation.Csv(result));
+                    meanDice = 100 * result.MeanDice;
+                    log.WriteLine($"{run.Id}: organ-mean Dice {meanDice:F2}");
+                }
             }
             new RunStatus(RunStatus.Done, started, DateTime.UtcNow, clock.Elapsed.TotalSeconds, null, meanDice, Environment.MachineName).Write(run.Folder);
         }

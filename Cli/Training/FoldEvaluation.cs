@@ -13,9 +13,13 @@ namespace IlgpuSeg.Cli.Training;
 /// <summary>Runs the evaluation protocol (PROTOCOL §6) of a fold with a trained segmenter and writes its tables.</summary>
 public static class FoldEvaluation
 {
-    /// <summary>Foreground probability of a query slice per rater, 1-shot from a support slice and each rater's mask (eval mode, no tape).</summary>
+    /// <summary>
+    /// Foreground probability of a query slice per rater, 1-shot from a support slice and each rater's mask (eval mode, no tape).
+    /// With a <paramref name="threshold"/> T the map is 0/1 instead: foreground where P(fg) ≥ T (without one the evaluation's
+    /// P(fg) &gt; ½, the two-class argmax).
+    /// </summary>
     public static IReadOnlyList<Slice2D<float>> PredictSlice(HeadRunner runner, int inputSize, Accelerator acc, Slice2D<float> supportImage,
-        IReadOnlyList<Slice2D<byte>> supportMasks, Slice2D<float> queryImage)
+        IReadOnlyList<Slice2D<byte>> supportMasks, Slice2D<float> queryImage, double? threshold = null)
     {
         using var _ = Tape.NoGrad();
         var probabilities = runner.Probabilities(EpisodeTensors.Image(supportImage, inputSize, acc),
@@ -24,43 +28,151 @@ public static class FoldEvaluation
         {
             if (queryImage.Height != inputSize || queryImage.Width != inputSize)
                 fg = Ops.ResizeBilinear(fg, queryImage.Height, queryImage.Width, alignCorners: false);
-            return new Slice2D<float>(queryImage.Height, queryImage.Width, fg.ToArray<float>());
+            var values = fg.ToArray<float>();
+            return new Slice2D<float>(queryImage.Height, queryImage.Width, threshold is double t ? Array.ConvertAll(values, p => p >= t ? 1f : 0f) : values);
         }).ToArray();
     }
 
     /// <summary>
     /// The protocol's fold, its scans, and the evaluation on it: one rater (the ground truth), or the simulated
     /// raters of METHODS §4/§6 at the config's rater scale (per-rater Dice; each head predicts from each rater's support mask). With
-    /// <paramref name="predictions"/> every predicted slice is also collected there.
+    /// <paramref name="predictions"/> every predicted slice is also collected there. <paramref name="supportPid"/> replaces the
+    /// fold's support scan by another of its unseen scans (the others are the queries, PROTOCOL §6.2); <paramref name="threshold"/>
+    /// as in <see cref="PredictSlice"/>.
     /// </summary>
     public static (ProtocolFold Protocol, ScanFolder Folder, EvaluationResult Result) Run(HeadRunner runner, TrainConfig config, string dataDir, int fold,
-        Accelerator acc, bool simulatedRaters = false, PredictionVolumes? predictions = null)
+        Accelerator acc, bool simulatedRaters = false, PredictionVolumes? predictions = null, int? supportPid = null, double? threshold = null)
+    {
+        var (protocol, folder) = Load(config, dataDir, fold);
+        if (supportPid is int pid) protocol = WithSupport(protocol, pid);
+        return (protocol, folder, Evaluate(runner, config, protocol, folder, acc, simulatedRaters, predictions, threshold));
+    }
+
+    /// <summary>
+    /// Support rotation (PROTOCOL §6.2, METHODS §7.3): each of the fold's unseen scans in turn is the support, scored on
+    /// the others. The first entry is the fold's own support (as <see cref="Run"/> without a support pid).
+    /// </summary>
+    public static (ProtocolFold Protocol, ScanFolder Folder, IReadOnlyList<(int Support, EvaluationResult Result)> Results) RunAllSupports(HeadRunner runner, TrainConfig config,
+        string dataDir, int fold, Accelerator acc, bool simulatedRaters = false, double? threshold = null)
+    {
+        var (protocol, folder) = Load(config, dataDir, fold);
+        var results = UnseenPids(protocol).OrderBy(p => p == protocol.Fold.SupportPids[0] ? 0 : 1)
+            .Select(pid => (pid, Evaluate(runner, config, WithSupport(protocol, pid), folder, acc, simulatedRaters, null, threshold))).ToArray();
+        return (protocol, folder, results);
+    }
+
+    /// <summary>The fold's unseen scans: its queries and its support, in pid order.</summary>
+    public static int[] UnseenPids(ProtocolFold protocol) => protocol.Fold.QueryPids.Concat(protocol.Fold.SupportPids).Order().ToArray();
+
+    /// <summary>The fold with <paramref name="pid"/> as its support and the other unseen scans as queries; a pid outside them is an error.</summary>
+    public static ProtocolFold WithSupport(ProtocolFold protocol, int pid)
+    {
+        var unseen = UnseenPids(protocol);
+        if (!unseen.Contains(pid))
+            throw new ArgumentException($"--support-pid {pid}: not one of fold {protocol.Fold.Index}'s unseen scans ({string.Join(",", unseen)})");
+        return protocol with { Fold = protocol.Fold with { SupportPids = [pid], QueryPids = unseen.Where(p => p != pid).ToArray() } };
+    }
+
+    private static (ProtocolFold Protocol, ScanFolder Folder) Load(TrainConfig config, string dataDir, int fold)
     {
         var pids = PatientIds.InFolder(dataDir);
         DatasetCheck.Folder(config.Dataset, dataDir, pids.Length, training: false);
         var protocol = ProtocolFold.Create(config.Dataset, pids, fold, config.LabelSet, config.ProtocolSetting);
-        var folder = ScanFolder.Load(dataDir, new ScanFolderOptions { Pids = protocol.Fold.QueryPids.Concat(protocol.Fold.SupportPids).ToArray(), Intensity = config.Intensity });
+        var folder = ScanFolder.Load(dataDir, new ScanFolderOptions { Pids = UnseenPids(protocol), Intensity = config.Intensity });
         DatasetCheck.Labels(config.Dataset, folder);
+        return (protocol, folder);
+    }
+
+    private static EvaluationResult Evaluate(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, Accelerator acc,
+        bool simulatedRaters, PredictionVolumes? predictions, double? threshold)
+    {
         runner.Model.Eval();
         var support = folder.Get(protocol.Fold.SupportPids[0]);
         var queries = protocol.Fold.QueryPids.Select(folder.Get).ToArray();
         var options = new EvaluationOptions { Dataset = config.Dataset, OnPrediction = predictions == null ? null : slice => predictions.Add(slice, folder.Get(slice.Pid)) };
-        var result = simulatedRaters
-            ? FewShotEvaluator.EvaluateRaters(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, m, q),
+        return simulatedRaters
+            ? FewShotEvaluator.EvaluateRaters(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, m, q, threshold),
                 options with { Raters = Trainer.SimulatedRatersFor(config, support.Image.Width) })
-            : FewShotEvaluator.Evaluate(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, [m], q)[0], options);
-        return (protocol, folder, result);
+            : FewShotEvaluator.Evaluate(support, queries, protocol.TestClasses, (s, m, q) => PredictSlice(runner, config.InputSize, acc, s, [m], q, threshold)[0], options);
     }
 
     /// <summary>Writes an evaluation's dice.csv, dice.md and overlay PNGs into <paramref name="outDir"/>; returns the Markdown table.</summary>
-    public static string WriteOutputs(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, EvaluationResult result, string outDir, Accelerator acc)
+    public static string WriteOutputs(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, EvaluationResult result, string outDir, Accelerator acc,
+        double? threshold = null)
     {
         Directory.CreateDirectory(outDir);
         AtomicFile.Write(Path.Combine(outDir, "dice.csv"), Csv(result));
         var table = Markdown(result);
         AtomicFile.Write(Path.Combine(outDir, "dice.md"), table);
-        WriteOverlays(runner, config, protocol, folder, outDir, acc);
+        WriteOverlays(runner, config, protocol, folder, outDir, acc, threshold);
         return table;
+    }
+
+    public const string SupportsCsvName = "dice_supports.csv", SupportsMarkdownName = "dice_supports.md";
+
+    /// <summary>Writes a support rotation's dice_supports.csv and dice_supports.md into <paramref name="outDir"/>; returns the Markdown table.</summary>
+    public static string WriteSupports(IReadOnlyList<(int Support, EvaluationResult Result)> results, string outDir)
+    {
+        Directory.CreateDirectory(outDir);
+        AtomicFile.Write(Path.Combine(outDir, SupportsCsvName), SupportsCsv(results));
+        var table = SupportsMarkdown(results);
+        AtomicFile.Write(Path.Combine(outDir, SupportsMarkdownName), table);
+        return table;
+    }
+
+    /// <summary>Per-scan rows of every support in a rotation: the support's pid, then the columns of <see cref="Csv"/>.</summary>
+    public static string SupportsCsv(IReadOnlyList<(int Support, EvaluationResult Result)> results)
+    {
+        var sb = new StringBuilder("support,pid,class,rater,dice,precision,recall,z_min,z_max\n");
+        foreach (var (support, result) in results)
+            foreach (var line in Csv(result).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1))
+                sb.Append(CultureInfo.InvariantCulture, $"{support},{line}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>A Markdown table: one row per support (each class's mean Dice over its queries, and their mean), then the mean over supports.</summary>
+    public static string SupportsMarkdown(IReadOnlyList<(int Support, EvaluationResult Result)> results)
+    {
+        var classes = results[0].Result.Classes;
+        static string Percent(double dice) => (100 * dice).ToString("F2", CultureInfo.InvariantCulture);
+        var sb = new StringBuilder("| support | ").Append(string.Join(" | ", classes.Select(c => c.Name))).Append(" | mean |\n|---|")
+            .Append(string.Concat(classes.Select(_ => "---:|"))).Append("---:|\n");
+        foreach (var (support, result) in results)
+            sb.Append(CultureInfo.InvariantCulture, $"| {support} | {string.Join(" | ", result.Classes.Select(c => Percent(c.MeanDice)))} | {Percent(result.MeanDice)} |\n");
+        sb.Append(CultureInfo.InvariantCulture, $"| mean over {results.Count} supports | {string.Join(" | ", classes.Select((_, c) => Percent(results.Average(r => r.Result.Classes[c].MeanDice))))} | "
+            + $"{Percent(results.Average(r => r.Result.MeanDice))} |\n");
+        return sb.ToString();
+    }
+
+    public const string JapcSpreadName = "japc_spread.csv";
+
+    /// <summary>
+    /// JAPC's background spread (issue 16) on the fold's support slices (the protocol's 3 per test class, simulated raters
+    /// at the config's scale, each paired with the middle slice of the first query scan's class range as the query):
+    /// CSV rows class, support slice, count, spread before and after calibration. Null for heads without calibration.
+    /// </summary>
+    public static string? JapcSpread(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, Accelerator acc)
+    {
+        using var _ = Tape.NoGrad();
+        runner.Model.Eval();
+        var support = folder.Get(protocol.Fold.SupportPids[0]);
+        var query = folder.Get(protocol.Fold.QueryPids[0]);
+        var raters = Trainer.SimulatedRatersFor(config, support.Image.Width);
+        var sb = new StringBuilder("class,support_slice,bg_prototypes,spread_before,spread_after\n");
+        foreach (var c in protocol.TestClasses)
+        {
+            var querySlices = query.SlicesWith(c);
+            var queryImage = EpisodeTensors.Image(query.Image.Slice(querySlices[querySlices.Length / 2]), config.InputSize, acc);
+            foreach (var z in SupportSlices.Pick(support.SlicesWith(c), 3))
+            {
+                var mask = Binary(support.Label.Slice(z), c);
+                var spread = runner.BackgroundSpread(EpisodeTensors.Image(support.Image.Slice(z), config.InputSize, acc),
+                    raters.Select(r => EpisodeTensors.Mask(r.Apply(mask), config.InputSize, acc)).ToArray(), queryImage);
+                if (spread is not var (count, before, after)) return null;
+                sb.Append(CultureInfo.InvariantCulture, $"{protocol.Dataset.NameOf(c)},{z},{count},{before:G6},{after:G6}\n");
+            }
+        }
+        return sb.ToString();
     }
 
     /// <summary>DPL's uncertainty of a query slice on the query's grid (null for heads without one), 1-shot from a support slice and mask.</summary>
@@ -82,7 +194,7 @@ public static class FoldEvaluation
     /// mask. DPL adds the uncertainty heat map of each query slice; multi-rater heads (JAPC) add each simulated
     /// rater's prediction side by side.
     /// </summary>
-    public static void WriteOverlays(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, string outDir, Accelerator acc)
+    public static void WriteOverlays(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, string outDir, Accelerator acc, double? threshold = null)
     {
         var support = folder.Get(protocol.Fold.SupportPids[0]);
         var raters = Trainer.RatersFor(config) > 1 ? SimulatedRaters.Default : null;
@@ -101,13 +213,13 @@ public static class FoldEvaluation
                 int qz = slices[slices.Length / 2];
                 var queryImage = query.Image.Slice(qz);
                 var truth = Binary(query.Label.Slice(qz), c);
-                var probability = PredictSlice(runner, config.InputSize, acc, supportImage, [supportMask], queryImage)[0];
+                var probability = PredictSlice(runner, config.InputSize, acc, supportImage, [supportMask], queryImage, threshold)[0];
                 Write(Path.Combine(outDir, $"query_{pid}_{name}_z{qz}.png"), OverlayImage.Render(queryImage, Threshold(probability), truth));
                 if (UncertaintySlice(runner, config.InputSize, acc, supportImage, supportMask, queryImage) is { } uncertainty)
                     AtomicFile.Write(Path.Combine(outDir, $"uncertainty_{pid}_{name}_z{qz}.png"), UncertaintyPlot.Png(uncertainty, $"DPL uncertainty, scan {pid} {name} z{qz}"));
                 if (raters != null)
                 {
-                    var perRater = PredictSlice(runner, config.InputSize, acc, supportImage, raters.Select(r => r.Apply(supportMask)).ToArray(), queryImage);
+                    var perRater = PredictSlice(runner, config.InputSize, acc, supportImage, raters.Select(r => r.Apply(supportMask)).ToArray(), queryImage, threshold);
                     var panels = perRater.Select((p, r) => OverlayImage.Render(queryImage, Threshold(p), raters[r].Apply(truth))).ToArray();
                     Write(Path.Combine(outDir, $"raters_{pid}_{name}_z{qz}.png"), OverlayImage.SideBySide(panels));
                     foreach (var panel in panels) panel.Dispose();

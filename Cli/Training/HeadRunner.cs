@@ -28,6 +28,9 @@ public abstract class HeadRunner
     /// <summary>Per-pixel uncertainty [1, 1, S, S] of a query prediction, for heads that estimate one (DPL); null otherwise.</summary>
     public virtual Tensor? Uncertainty(Tensor supportImage, Tensor supportMask, Tensor queryImage) => null;
 
+    /// <summary>JAPC: rater 0's background prototypes' count and spread before and after calibration (<see cref="JapcSegmenter.BackgroundSpread"/>); null for other heads.</summary>
+    public virtual (int Count, double Before, double After)? BackgroundSpread(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage) => null;
+
     /// <summary>Builds the head the config names, on the given generators (init: weights and dropout; noise: DPL's draws).</summary>
     public static HeadRunner Create(TrainConfig config, Generator init, Generator noise, Accelerator acc)
     {
@@ -94,6 +97,9 @@ public abstract class HeadRunner
             model.Calibrate = model.Config.CalibratesAt(iteration, iterations);
             return model.Loss(e.SupportImage, e.SupportMasks, e.SupportLabels, e.QueryImage, e.QueryLabels);
         }
+
+        public override (int Count, double Before, double After)? BackgroundSpread(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage) =>
+            model.BackgroundSpread(supportImage, supportMasks, queryImage);
 
         public override IReadOnlyList<Tensor> Probabilities(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage)
         {

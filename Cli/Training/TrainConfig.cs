@@ -56,6 +56,17 @@ public sealed record TrainConfig
     public string DplTarget { get; init; } = "all";
     /// <summary>β, the weight of L_diff.</summary>
     public double DplBeta { get; init; } = 0.02;
+    /// <summary>DPL's inference start step t* (and training's, with matched noise); eval may override it (issue 16's no-training checks).</summary>
+    public int DplStart { get; init; } = DplConfig.Default.InferenceStart;
+    /// <summary>DPL's K averaged variants at inference (and in training, with matched noise); eval may override it.</summary>
+    public int DplVariants { get; init; } = DplConfig.Default.Variants;
+    /// <summary>
+    /// The DPL modules' ("dpl.*") initial learning rate, decayed by the schedule as the base rate is (METHODS §6: the denoiser
+    /// must learn; at the base rate 1e-3 L_diff stayed ≈ 1). Checkpoints from before it existed ran at <see cref="LearningRate"/>.
+    /// </summary>
+    public double DplLr { get; init; } = DefaultDplLr;
+    /// <summary>Chosen on CHAOS (D = 256, see the i16 note): L_diff is a mean over the D channels, so SGD needs a rate ~D times the base one.</summary>
+    public const double DefaultDplLr = 0.5;
     /// <summary>Episodes from ground-truth labels of the training classes instead of superpixels (the demo uses this).</summary>
     public bool SupervisedEpisodes { get; init; }
     /// <summary>Label names, evaluated classes, label groups and fold size (checkpoints from before it existed are CHAOS).</summary>
@@ -125,6 +136,9 @@ public sealed record TrainConfig
             _ => throw new ArgumentException($"unknown DPL target '{DplTarget}' (all or global)"),
         },
         LossWeight = DplBeta >= 0 && double.IsFinite(DplBeta) ? DplBeta : throw new ArgumentException($"DPL β {DplBeta} must be a finite number ≥ 0"),
+        InferenceStart = DplStart is >= 1 and var start && start <= DplConfig.Default.Steps ? start
+            : throw new ArgumentException($"DPL start step {DplStart} must be in 1..{DplConfig.Default.Steps}"),
+        Variants = DplVariants >= 1 ? DplVariants : throw new ArgumentException($"DPL variants K = {DplVariants} must be at least 1"),
     };
 
     [JsonIgnore]
@@ -150,6 +164,7 @@ public sealed record TrainConfig
         node.Remove("DplAlignment");
         foreach (var (key, first) in FirstForms)
             if (!node.ContainsKey(key)) node[key] = first;
+        if (!node.ContainsKey(nameof(DplLr))) node[nameof(DplLr)] = node[nameof(LearningRate)]?.GetValue<double>() ?? new TrainConfig().LearningRate;
         return node.Deserialize<TrainConfig>() ?? throw new JsonException("empty config");
     }
 
@@ -163,6 +178,15 @@ public sealed record TrainConfig
     /// <summary>True for <paramref name="revised"/>, false for <paramref name="first"/>; anything else is an error naming the option.</summary>
     private static bool Choice(string value, string revised, string first, string what) =>
         value == revised || (value == first ? false : throw new ArgumentException($"unknown {what} '{value}' ({revised} or {first})"));
+
+    /// <summary>
+    /// Each parameter's learning rate as a multiple of the base rate: the encoder's ResNet at <see cref="EncoderLrScale"/>, DPL's
+    /// modules at <see cref="DplLr"/> / <see cref="LearningRate"/> (0 when the base rate is 0: such a run trains nothing).
+    /// </summary>
+    public double LrScale(string parameter) =>
+        parameter.StartsWith("encoder.backbone.", StringComparison.Ordinal) ? EncoderLrScale
+        : parameter.StartsWith("dpl.", StringComparison.Ordinal) ? (LearningRate == 0 ? 0 : DplLr / LearningRate)
+        : 1.0;
 
     /// <summary>The fields that must agree between a checkpoint and a resumed run (paths may move; the init file's hash may not).</summary>
     public bool SameRunAs(TrainConfig other) =>

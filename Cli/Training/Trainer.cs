@@ -30,6 +30,9 @@ public static class Trainer
     public const string CheckpointName = "checkpoint.safetensors";
     public const string MetricsName = "metrics.csv";
 
+    /// <summary>The checkpoint kept at an iteration by <c>--snapshot-every</c> (a full checkpoint: it evaluates and resumes like the latest).</summary>
+    public static string SnapshotName(int iteration) => $"checkpoint-{iteration:D6}.safetensors";
+
     /// <summary>The three generators of a run, seeded apart: model (init, dropout), episodes (sampling, augmentation), head noise (DPL).</summary>
     public static (Generator Model, Generator Episodes, Generator Noise) Generators(ulong seed) =>
         (new Generator(seed), new Generator(seed ^ 0x9E3779B97F4A7C15UL), new Generator(seed ^ 0xD1B54A32D192ED03UL));
@@ -58,7 +61,7 @@ public static class Trainer
     /// (a planned interruption: the schedules still follow <c>config.Iterations</c>, and <c>--resume</c> continues).
     /// </summary>
     public static TrainResult Run(TrainConfig config, string checkpointDir, int checkpointEvery, string? resumePath, Accelerator acc, TextWriter log, TextWriter progressOutput,
-        int? stopAfter = null)
+        int? stopAfter = null, int? snapshotEvery = null)
     {
         if (config.Init != null) config = config with { InitSha256 = Sha256(config.Init) };
         var checkpoint = resumePath == null ? null : Checkpoint.Load(resumePath);
@@ -102,7 +105,7 @@ public static class Trainer
         var parameters = model.NamedParameters().ToList();
         var sgd = new Sgd(parameters, config.LearningRate, config.Momentum, config.WeightDecay)
         {
-            LrScale = name => name.StartsWith("encoder.backbone.", StringComparison.Ordinal) ? config.EncoderLrScale : 1.0,
+            LrScale = config.LrScale,
         };
         var decay = new StepDecay(config.LearningRate, config.Gamma, config.DecayEvery);
         int start = 0, skipped = 0;
@@ -156,11 +159,14 @@ public static class Trainer
                 progress.Report(it, $"skipped {skipped}");
             }
             if (loss != null) Update(loss, it);
-            if ((it + 1) % checkpointEvery == 0 || it + 1 == end)
+            bool snapshot = snapshotEvery is int n && (it + 1) % n == 0;
+            if ((it + 1) % checkpointEvery == 0 || it + 1 == end || snapshot)
             {
                 metrics.Flush();
-                new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, runner.NoiseCounter, skipped,
-                    model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), sgd.StateDict()) { StyleCounter = styleGen.Counter }.Save(checkpointPath);
+                var state = new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, runner.NoiseCounter, skipped,
+                    model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), sgd.StateDict()) { StyleCounter = styleGen.Counter };
+                state.Save(checkpointPath);
+                if (snapshot) state.Save(Path.Combine(checkpointDir, SnapshotName(it + 1)));
                 watch.Update(it + 1, skipped);
             }
         }

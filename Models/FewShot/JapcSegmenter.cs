@@ -60,6 +60,36 @@ public sealed class JapcSegmenter : Module
         return raters.Select(p => AlpHead.Logits(p.Bg, p.Fg, queryFeatures)).ToList();
     }
 
+    /// <summary>
+    /// Issue 16's check that calibration does not blur ALP's background local prototypes: rater 0's background prototypes
+    /// before and after calibration, their count and spread (mean squared distance of the unit-normalised rows to their mean).
+    /// </summary>
+    public (int Count, double Before, double After) BackgroundSpread(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage)
+    {
+        var (fs, _) = Encode(supportImage, queryImage);
+        bool calibrate = Calibrate;
+        try
+        {
+            Calibrate = false;
+            var before = RaterPrototypes(fs, SupportGrids(supportMasks, fs), InferenceNoise(), null).Raters[0].Bg.Prototypes;
+            Calibrate = true;
+            var after = RaterPrototypes(fs, SupportGrids(supportMasks, fs), InferenceNoise(), null).Raters[0].Bg.Prototypes;
+            return (before.Shape[0], Spread(before), Spread(after));
+        }
+        finally { Calibrate = calibrate; }
+    }
+
+    private static double Spread(Variable prototypes)
+    {
+        int m = prototypes.Shape[0], d = prototypes.Shape[1];
+        var rows = Prototypes.Normalize(prototypes, 1).Data.To(DType.Float64).ToArray<double>();
+        var mean = new double[d];
+        for (int i = 0; i < m; i++) for (int j = 0; j < d; j++) mean[j] += rows[i * d + j] / m;
+        double sum = 0;
+        for (int i = 0; i < m; i++) for (int j = 0; j < d; j++) sum += (rows[i * d + j] - mean[j]) * (rows[i * d + j] - mean[j]);
+        return sum / m;
+    }
+
     /// <summary>The consensus prediction [1, 1, H, W]: 1 where the mean over raters of the fg probability is ≥ 0.5.</summary>
     public static Tensor Consensus(IReadOnlyList<Variable> raterLogits)
     {

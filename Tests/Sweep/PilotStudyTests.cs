@@ -1,0 +1,37 @@
+using IlgpuSeg.Cli.Sweep;
+using IlgpuSeg.Data.Phantoms;
+using IlgpuSeg.Tests.Support;
+
+namespace IlgpuSeg.Tests.Sweep;
+
+/// <summary>studies/pilot.json is a valid study: its options exist, and it plans the METHODS §7 pilot from given starts.</summary>
+public class PilotStudyTests
+{
+    [Fact]
+    public void ThePilotPlansTwelveArmRunsFromTheGivenStarts()
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-pilot").FullName;
+        try
+        {
+            // The study file as committed, in a layout where its relative data folder and starts exist (phantoms stand in for CHAOS).
+            var studies = Path.Combine(root, "repo", "studies");
+            Directory.CreateDirectory(Path.Combine(studies, "starts"));
+            File.Copy(Path.Combine(Prerequisites.RepoRoot, "studies", "pilot.json"), Path.Combine(studies, "pilot.json"));
+            PhantomGenerator.WriteFolder(Path.Combine(root, "shared", "data", "chaos_t2"), new PhantomOptions { Width = 32, Height = 32, Depth = 12 }, seed: 3,
+                Enumerable.Range(1, 6).ToArray());
+            foreach (var start in new[] { "f0-kidneys", "f0-liver-spleen" }) File.WriteAllText(Path.Combine(studies, "starts", start + ".safetensors"), start);
+
+            var study = Study.Load(Path.Combine(studies, "pilot.json"));
+            var runs = SweepPlan.Create(study);
+            Assert.Equal(12, runs.Count);   // 2 splits × 2 seeds × 3 arms, no stage-1 run
+            Assert.All(runs, r => Assert.False(r.IsStage1));
+            Assert.Equal(["control", "dpl", "japc"], runs.Select(r => r.Arm!).Distinct().Order());
+            Assert.Equal([1234UL, 4321UL], runs.Select(r => r.Seed).Distinct().Order());
+            Assert.All(runs, r => Assert.Equal(2000, r.Config.Iterations));
+            Assert.All(runs.Where(r => r.LabelSet == 0), r => Assert.EndsWith("f0-kidneys.safetensors", r.Config.Init));
+            Assert.All(runs.Where(r => r.LabelSet == 1), r => Assert.EndsWith("f0-liver-spleen.safetensors", r.Config.Init));
+            Assert.True(study.Evaluation.AllSupports);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+}
