@@ -56,6 +56,13 @@ public interface IKernels
 
     void Fill(Tensor dst, double value);
 
+    /// <summary>
+    /// One SGD step in place, in torch.optim.SGD's order of roundings: d = g + p·wd (when wd ≠ 0);
+    /// b = b·μ + d, or b = d on the first step (when μ ≠ 0, else b is d and not stored); p = p − b·lr.
+    /// All three tensors are contiguous with the same shape.
+    /// </summary>
+    void SgdStep(Tensor parameter, Tensor grad, Tensor momentumBuffer, SgdStepArgs args);
+
     /// <summary>Fills dst from counters stream.FirstCounter + i (uniform in [a, b) or normal(a, b)).</summary>
     void Random(Tensor dst, RandomStream stream, RandomDistribution distribution, double a, double b);
 
@@ -177,3 +184,6 @@ public readonly record struct Pool2dGeometry(int Kernel, int Stride, int Padding
 {
     public int Out(int size) => (size + 2 * Padding - Kernel) / Stride + 1;
 }
+
+/// <summary>The scalars of one <see cref="IKernels.SgdStep"/>: learning rate, momentum μ, weight decay wd, and whether b starts as d.</summary>
+public readonly record struct SgdStepArgs(double LearningRate, double Momentum, double WeightDecay, bool FirstStep);

@@ -106,6 +106,16 @@ public static class DeviceSelfTest
             acc.Kernels.Fill(x.Slice(1, 0, 3, 2), -1.25);
             return [Out(x)];
         });
+        // ---- optimizer ----
+        foreach (var (lr, momentum, decay) in new[] { (0.05, 0.9, 5e-4), (0.3, 0.0, 0.0) })
+            yield return new("SgdStep", $"[3, 70] at offsets, two steps, lr {lr} momentum {momentum} decay {decay}", (acc, dt) =>
+            {
+                var p = In(acc, dt, [4, 70], 30).Narrow(0, 1, 3);
+                var b = In(acc, dt, [5, 70], 31).Narrow(0, 2, 3);
+                for (int step = 0; step < 2; step++)
+                    Ops.SgdStep(p, In(acc, dt, [3, 70], 32 + (ulong)step), b, new SgdStepArgs(lr, momentum, decay, FirstStep: step == 0));
+                return [Out(p), Out(b)];
+            });
         foreach (var dist in new[] { RandomDistribution.Uniform, RandomDistribution.Normal })
             yield return new("Random", $"[1000] {dist}", (acc, dt) =>
             {
