@@ -120,14 +120,19 @@ public interface IKernels
     /// <summary>Per-channel mean and biased variance of contiguous x [N, C, S].</summary>
     void BatchNormStats(Tensor x, Tensor mean, Tensor variance);
 
-    /// <summary>y = (x − mean[c]) · invStd[c] · weight[c] + bias[c] for x [N, C, S]; weight and bias may be null (1 and 0).</summary>
-    void BatchNormForward(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y);
+    /// <summary>
+    /// y = (x − mean[c]) · invStd[c] · weight[c] + bias[c] for x [N, C, S]; weight and bias may be null (1 and 0).
+    /// With <paramref name="relu"/>, y = max(that, 0) (NaN stays NaN), as a separate ReLU would give.
+    /// </summary>
+    void BatchNormForward(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y, bool relu);
 
     /// <summary>
     /// dweight[c] = Σ dy·x̂, dbias[c] = Σ dy and dx for x [N, C, S]. With batch statistics dx also flows
-    /// through the mean and variance; with running statistics dx = dy · weight · invStd.
+    /// through the mean and variance; with running statistics dx = dy · weight · invStd. With a
+    /// <paramref name="reluOutput"/> (the fused forward's y) dy is first multiplied by step(y), as ReLU's backward does.
     /// </summary>
-    void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias);
+    void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias,
+        Tensor? reluOutput);
 
     /// <summary>Max pooling of x [N·C, H, W] into y [N·C, Ho, Wo]; argmax[i] = h·W + w of each maximum.</summary>
     void MaxPool2d(Tensor x, Tensor y, int[] argmax, Pool2dGeometry g);

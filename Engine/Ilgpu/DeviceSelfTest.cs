@@ -311,9 +311,10 @@ public static class DeviceSelfTest
                 acc.Kernels.BatchNormStats(x, mean, variance);
                 return [Out(mean), Out(variance)];
             });
-            foreach (bool affine in new[] { true, false })
+            foreach (var (affine, relu) in new[] { (true, false), (false, false), (true, true), (false, true) })
             {
-                yield return new("BatchNormForward", shape + (affine ? " affine" : ""), (acc, dt) =>
+                string fused = relu ? ", fused ReLU" : "";
+                yield return new("BatchNormForward", shape + (affine ? " affine" : "") + fused, (acc, dt) =>
                 {
                     var x = In(acc, dt, [n, c, s], 101);
                     var mean = In(acc, dt, [c], 102);
@@ -321,11 +322,11 @@ public static class DeviceSelfTest
                     var w = affine ? In(acc, dt, [c], 104) : null;
                     var b = affine ? In(acc, dt, [c], 105) : null;
                     var y = x.NewEmpty(n, c, s);
-                    acc.Kernels.BatchNormForward(x, mean, invStd, w, b, y);
+                    acc.Kernels.BatchNormForward(x, mean, invStd, w, b, y, relu);
                     return [Out(y)];
                 });
                 bool batchStats = affine;
-                yield return new("BatchNormBackward", shape + (affine ? " affine, batch stats" : " running stats"), (acc, dt) =>
+                yield return new("BatchNormBackward", shape + (affine ? " affine, batch stats" : " running stats") + fused, (acc, dt) =>
                 {
                     var x = In(acc, dt, [n, c, s], 106);
                     var dy = In(acc, dt, [n, c, s], 107);
@@ -335,7 +336,8 @@ public static class DeviceSelfTest
                     var dx = x.NewEmpty(n, c, s);
                     var dw = x.NewEmpty(c);
                     var db = x.NewEmpty(c);
-                    acc.Kernels.BatchNormBackward(x, dy, mean, invStd, w, batchStats, dx, dw, db);
+                    var reluOutput = relu ? In(acc, dt, [n, c, s], 111) : null; // about half the gates open
+                    acc.Kernels.BatchNormBackward(x, dy, mean, invStd, w, batchStats, dx, dw, db, reluOutput);
                     return [Out(dx), Out(dw), Out(db)];
                 });
             }
