@@ -39,6 +39,10 @@ public enum BinaryOp
     Pow,
     Max,
     Min,
+    /// <summary>ReLU(a + b): a residual sum and its activation in one pass.</summary>
+    AddRelu,
+    /// <summary>a · step(b): ReLU's backward, gradient a gated by the ReLU's input or output b.</summary>
+    ReluGrad,
 }
 
 /// <summary>

@@ -61,7 +61,7 @@ public sealed class Bottleneck : Layer
         y = _bn2.ForwardRelu(_conv2.Forward(y));
         y = _bn3.Forward(_conv3.Forward(y));
         var identity = _downsample?.Forward(x) ?? x;
-        return F.Relu(F.Add(y, identity));
+        return F.AddRelu(y, identity);
     }
 }
 
@@ -93,7 +93,7 @@ public sealed class BasicBlock : Layer
         var y = _bn1.ForwardRelu(_conv1.Forward(x));
         y = _bn2.Forward(_conv2.Forward(y));
         var identity = _downsample?.Forward(x) ?? x;
-        return F.Relu(F.Add(y, identity));
+        return F.AddRelu(y, identity);
     }
 }
 
