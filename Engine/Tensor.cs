@@ -59,6 +59,9 @@ public sealed partial class Tensor
 
     public string ShapeString => Engine.Shape.Format(Shape);
 
+    /// <summary>True once the buffer went back to its pool (the tensor scope that owned it ended).</summary>
+    public bool IsReleased => _buffer.IsReleased;
+
     public override string ToString() => $"Tensor({ShapeString}, {_buffer.DType.Name()}, {_buffer.Accelerator.AcceleratorType}{(_buffer.IsReleased ? ", released" : "")})";
 
     /// <summary>A new contiguous tensor with undefined contents (recycled memory inside a <see cref="TensorScope"/>).</summary>

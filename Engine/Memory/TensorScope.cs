@@ -23,10 +23,10 @@ public sealed class TensorScope : IDisposable
     public static TensorScope Open() => _current = new TensorScope(_current);
 
     /// <summary>The innermost open scope of this thread, or null.</summary>
-    internal static TensorScope? Current => _current;
+    public static TensorScope? Current => _current;
 
     /// <summary>Number of buffers this scope will return when disposed.</summary>
-    public int OwnedCount => _owned.Count(b => b.Owner == this);
+    public int OwnedCount => _owned.Count(b => b.Owner == this && !b.IsReleased);
 
     /// <summary>
     /// Takes <paramref name="tensor"/>'s buffer (and so every view of it) out of its scope: the GC owns it from now
@@ -39,6 +39,33 @@ public sealed class TensorScope : IDisposable
         buffer.Owner = null;
         buffer.Accelerator.Detach(buffer);
         return tensor;
+    }
+
+    /// <summary>Whether <paramref name="tensor"/>'s buffer was allocated in this scope (and not kept or released since).</summary>
+    public bool Owns(Tensor tensor) => !tensor.IsReleased && tensor.Buffer.Owner == this;
+
+    /// <summary>Returns an owned tensor's buffer to the pool now; every view of it throws from here on.</summary>
+    public void Release(Tensor tensor)
+    {
+        if (!Owns(tensor)) throw new InvalidOperationException($"tensor {tensor.ShapeString} is not owned by this scope");
+        tensor.Buffer.Dispose();
+    }
+
+    /// <summary>Ends this scope handing every buffer it still owns to the enclosing scope (to the GC when there is none).</summary>
+    public void DisposeKeepingAll()
+    {
+        foreach (var buffer in _owned)
+            if (buffer.Owner == this)
+            {
+                if (_parent != null) _parent.Add(buffer);
+                else
+                {
+                    buffer.Owner = null;
+                    buffer.Accelerator.Detach(buffer);
+                }
+            }
+        _owned.Clear();
+        Dispose();
     }
 
     internal void Add(MemoryBuffer buffer)

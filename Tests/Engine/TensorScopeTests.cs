@@ -131,6 +131,27 @@ public class TensorScopeTests
     }
 
     [Fact]
+    public void BackwardReturnsIntermediateGradientsAtOnce()
+    {
+        var acc = Context.Default.CreateCpuAccelerator(1);
+        var x = Variable.Parameter(Tensor.Normal([5, 8], new Generator(3), accelerator: acc));
+        Variable Loss() => F.Sum(F.Relu(F.AddScalar(F.MulScalar(F.Exp(x), 2), -1)));
+        Loss().Backward();
+        var expected = x.Grad!.ToArray<float>();
+        x.ZeroGrad();
+        using (var scope = TensorScope.Open())
+        {
+            var loss = Loss();
+            int forward = scope.OwnedCount;
+            loss.Backward();
+            // Only the seed gradient (ones) and x.Grad remain of the backward pass; every intermediate gradient went back.
+            Assert.Equal(forward + 2, scope.OwnedCount);
+            Assert.Equal(expected, x.Grad!.ToArray<float>());
+        }
+        Assert.True(x.Grad!.IsReleased);
+    }
+
+    [Fact]
     public void TensorsMadeOutsideEveryScopeStayValid()
     {
         var acc = Context.Default.CreateCpuAccelerator(1);
