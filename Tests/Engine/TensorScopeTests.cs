@@ -181,6 +181,7 @@ public class TensorScopeTests
     {
         (double[] Losses, float[][] Parameters) Run(bool poison)
         {
+            bool before = CpuAccelerator.PoisonBuffers; // ILGPUSEG_POISON_BUFFERS=1 may have turned it on for the whole run
             CpuAccelerator.PoisonBuffers = poison;
             try
             {
@@ -193,7 +194,7 @@ public class TensorScopeTests
             }
             finally
             {
-                CpuAccelerator.PoisonBuffers = false;
+                CpuAccelerator.PoisonBuffers = before;
             }
         }
         var clean = Run(poison: false);
