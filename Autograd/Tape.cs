@@ -57,6 +57,11 @@ public static class Tape
             throw new ShapeException($"backward: gradient {gradient.ShapeString} does not match output {root.ShapeString}");
 
         var grads = new Dictionary<Variable, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        // Inside a tensor scope the gradients made here get a nested scope of their own, and each goes back to the pool
+        // as soon as no pending gradient shares its buffer (PyTorch frees them during backward too): a lower peak.
+        var scope = TensorScope.Current == null ? null : TensorScope.Open();
+        var pending = new Dictionary<MemoryBuffer, int>(ReferenceEqualityComparer.Instance) { [gradient.Buffer] = 1 };
+        var dead = new List<Tensor>();
         var entries = Entries;
         try
         {
@@ -64,25 +69,63 @@ public static class Tape
             {
                 var entry = entries[i];
                 if (!grads.Remove(entry.Output, out var g)) continue;
+                Untrack(pending, g);
                 var inputGrads = entry.Backward(g);
+                dead.Add(g);
                 for (int j = 0; j < entry.Inputs.Length; j++)
                 {
                     var input = entry.Inputs[j];
                     var ig = inputGrads[j];
-                    if (!input.RequiresGrad || ig == null) continue;
+                    if (ig == null) continue;
+                    dead.Add(ig);
+                    if (!input.RequiresGrad) continue;
                     if (!ig.Shape.SequenceEqual(input.Shape))
                         throw new InvalidOperationException($"backward of {entry.Op}: gradient {ig.ShapeString} for input {input.ShapeString}");
-                    grads[input] = grads.TryGetValue(input, out var acc) ? Ops.Add(acc, ig) : ig;
+                    if (grads.TryGetValue(input, out var acc))
+                    {
+                        Untrack(pending, acc);
+                        dead.Add(acc);
+                        ig = Ops.Add(acc, ig);
+                    }
+                    grads[input] = ig;
+                    Track(pending, ig);
                 }
+                ReleaseUnused(scope, pending, dead);
+            }
+            foreach (var (variable, g) in grads)
+            {
+                if (!variable.IsLeaf) continue;
+                Untrack(pending, g);
+                // Grad is a tensor of its own (optimizers may update it in place): a gradient nothing else shares is
+                // taken as it is, any other is copied.
+                bool own = scope != null && scope.Owns(g) && !pending.ContainsKey(g.Buffer) && g.IsContiguous;
+                variable.Grad = variable.Grad == null ? own ? g : g.Clone() : Ops.Add(variable.Grad, g);
+                if (variable.Grad != g) dead.Add(g);
+                ReleaseUnused(scope, pending, dead);
             }
         }
         finally
         {
             entries.Clear();
+            scope?.DisposeKeepingAll();
         }
-        foreach (var (variable, g) in grads)
-            if (variable.IsLeaf)
-                variable.Grad = variable.Grad == null ? g.Clone() : Ops.Add(variable.Grad, g); // a fresh tensor: grads may be updated in place
+    }
+
+    private static void Track(Dictionary<MemoryBuffer, int> pending, Tensor t) =>
+        pending[t.Buffer] = pending.GetValueOrDefault(t.Buffer) + 1;
+
+    private static void Untrack(Dictionary<MemoryBuffer, int> pending, Tensor t)
+    {
+        if (--pending[t.Buffer] == 0) pending.Remove(t.Buffer);
+    }
+
+    /// <summary>Returns to the pool every candidate made in this backward pass that no pending gradient (or leaf Grad) shares.</summary>
+    private static void ReleaseUnused(TensorScope? scope, Dictionary<MemoryBuffer, int> pending, List<Tensor> dead)
+    {
+        if (scope != null)
+            foreach (var t in dead)
+                if (scope.Owns(t) && !pending.ContainsKey(t.Buffer)) scope.Release(t);
+        dead.Clear();
     }
 
     private sealed class Scope : IDisposable

@@ -98,6 +98,7 @@ public static class StepWorkload
         var input = Tensor.Normal([2, 3, size, size], new Generator(1), accelerator: acc);
         return () =>
         {
+            using var scope = TensorScope.Open();
             var loss = F.Mean(encoder.Forward(new Variable(input)));
             loss.Backward();
             sgd.Step();
@@ -110,6 +111,7 @@ public static class StepWorkload
         var episode = SyntheticEpisode.Create(size, acc);
         return () =>
         {
+            using var scope = TensorScope.Open();
             var loss = model.Loss(episode.SupportImage, episode.SupportMask, episode.SupportLabel, episode.QueryImage, episode.QueryLabel);
             loss.Total.Backward();
             sgd.Step();

@@ -39,6 +39,10 @@ public enum BinaryOp
     Pow,
     Max,
     Min,
+    /// <summary>ReLU(a + b): a residual sum and its activation in one pass.</summary>
+    AddRelu,
+    /// <summary>a · step(b): ReLU's backward, gradient a gated by the ReLU's input or output b.</summary>
+    ReluGrad,
 }
 
 /// <summary>
@@ -55,6 +59,13 @@ public interface IKernels
     void Cast(Tensor src, Tensor dst);
 
     void Fill(Tensor dst, double value);
+
+    /// <summary>
+    /// One SGD step in place, in torch.optim.SGD's order of roundings: d = g + p·wd (when wd ≠ 0);
+    /// b = b·μ + d, or b = d on the first step (when μ ≠ 0, else b is d and not stored); p = p − b·lr.
+    /// All three tensors are contiguous with the same shape.
+    /// </summary>
+    void SgdStep(Tensor parameter, Tensor grad, Tensor momentumBuffer, SgdStepArgs args);
 
     /// <summary>Fills dst from counters stream.FirstCounter + i (uniform in [a, b) or normal(a, b)).</summary>
     void Random(Tensor dst, RandomStream stream, RandomDistribution distribution, double a, double b);
@@ -113,14 +124,19 @@ public interface IKernels
     /// <summary>Per-channel mean and biased variance of contiguous x [N, C, S].</summary>
     void BatchNormStats(Tensor x, Tensor mean, Tensor variance);
 
-    /// <summary>y = (x − mean[c]) · invStd[c] · weight[c] + bias[c] for x [N, C, S]; weight and bias may be null (1 and 0).</summary>
-    void BatchNormForward(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y);
+    /// <summary>
+    /// y = (x − mean[c]) · invStd[c] · weight[c] + bias[c] for x [N, C, S]; weight and bias may be null (1 and 0).
+    /// With <paramref name="relu"/>, y = max(that, 0) (NaN stays NaN), as a separate ReLU would give.
+    /// </summary>
+    void BatchNormForward(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y, bool relu);
 
     /// <summary>
     /// dweight[c] = Σ dy·x̂, dbias[c] = Σ dy and dx for x [N, C, S]. With batch statistics dx also flows
-    /// through the mean and variance; with running statistics dx = dy · weight · invStd.
+    /// through the mean and variance; with running statistics dx = dy · weight · invStd. With a
+    /// <paramref name="reluOutput"/> (the fused forward's y) dy is first multiplied by step(y), as ReLU's backward does.
     /// </summary>
-    void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias);
+    void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias,
+        Tensor? reluOutput);
 
     /// <summary>Max pooling of x [N·C, H, W] into y [N·C, Ho, Wo]; argmax[i] = h·W + w of each maximum.</summary>
     void MaxPool2d(Tensor x, Tensor y, int[] argmax, Pool2dGeometry g);
@@ -177,3 +193,6 @@ public readonly record struct Pool2dGeometry(int Kernel, int Stride, int Padding
 {
     public int Out(int size) => (size + 2 * Padding - Kernel) / Stride + 1;
 }
+
+/// <summary>The scalars of one <see cref="IKernels.SgdStep"/>: learning rate, momentum μ, weight decay wd, and whether b starts as d.</summary>
+public readonly record struct SgdStepArgs(double LearningRate, double Momentum, double WeightDecay, bool FirstStep);

@@ -10,13 +10,19 @@ public sealed partial class Tensor
     public Tensor(MemoryBuffer buffer, int[] shape, int[] strides, int offset)
     {
         if (shape.Length != strides.Length) throw new ArgumentException("shape and strides differ in rank");
-        Buffer = buffer;
+        _buffer = buffer;
         Shape = shape;
         Strides = strides;
         Offset = offset;
     }
 
-    public MemoryBuffer Buffer { get; }
+    private readonly MemoryBuffer _buffer;
+
+    /// <summary>The memory behind this view; throws once its tensor scope has returned it to the pool.</summary>
+    public MemoryBuffer Buffer => _buffer.IsReleased
+        ? throw new InvalidOperationException($"tensor {ShapeString} ({_buffer.DType.Name()}) was released when its tensor scope ended; "
+            + "TensorScope.Keep or Clone it inside the scope to use it afterwards")
+        : _buffer;
 
     public int[] Shape { get; }
 
@@ -53,9 +59,12 @@ public sealed partial class Tensor
 
     public string ShapeString => Engine.Shape.Format(Shape);
 
-    public override string ToString() => $"Tensor({ShapeString}, {DType.Name()}, {Accelerator.AcceleratorType})";
+    /// <summary>True once the buffer went back to its pool (the tensor scope that owned it ended).</summary>
+    public bool IsReleased => _buffer.IsReleased;
 
-    /// <summary>A new contiguous tensor, uninitialised on devices and zero on the CPU.</summary>
+    public override string ToString() => $"Tensor({ShapeString}, {_buffer.DType.Name()}, {_buffer.Accelerator.AcceleratorType}{(_buffer.IsReleased ? ", released" : "")})";
+
+    /// <summary>A new contiguous tensor with undefined contents (recycled memory inside a <see cref="TensorScope"/>).</summary>
     public static Tensor Empty(int[] shape, DType dtype = DType.Float32, Accelerator? accelerator = null)
     {
         using var _ = OpProfiler.Allocation();

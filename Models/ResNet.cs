@@ -57,11 +57,11 @@ public sealed class Bottleneck : Layer
 
     public override Variable Forward(Variable x)
     {
-        var y = F.Relu(_bn1.Forward(_conv1.Forward(x)));
-        y = F.Relu(_bn2.Forward(_conv2.Forward(y)));
+        var y = _bn1.ForwardRelu(_conv1.Forward(x));
+        y = _bn2.ForwardRelu(_conv2.Forward(y));
         y = _bn3.Forward(_conv3.Forward(y));
         var identity = _downsample?.Forward(x) ?? x;
-        return F.Relu(F.Add(y, identity));
+        return F.AddRelu(y, identity);
     }
 }
 
@@ -90,10 +90,10 @@ public sealed class BasicBlock : Layer
 
     public override Variable Forward(Variable x)
     {
-        var y = F.Relu(_bn1.Forward(_conv1.Forward(x)));
+        var y = _bn1.ForwardRelu(_conv1.Forward(x));
         y = _bn2.Forward(_conv2.Forward(y));
         var identity = _downsample?.Forward(x) ?? x;
-        return F.Relu(F.Add(y, identity));
+        return F.AddRelu(y, identity);
     }
 }
 
@@ -147,7 +147,7 @@ public sealed class ResNet : Layer
     /// <summary>The layer4 features; <paramref name="layer3"/> receives layer3's (DeepLabv3's aux input).</summary>
     public Variable Forward(Variable x, out Variable layer3)
     {
-        x = F.MaxPool2d(F.Relu(_bn1.Forward(_conv1.Forward(x))), 3, 2, 1);
+        x = F.MaxPool2d(_bn1.ForwardRelu(_conv1.Forward(x)), 3, 2, 1);
         x = _stages[0].Forward(x);
         x = _stages[1].Forward(x);
         layer3 = _stages[2].Forward(x);

@@ -74,7 +74,18 @@ public static partial class F
     public static Variable Abs(Variable x) => Tape.Record("abs", Ops.Abs(x.Data), [x], g => [Ops.Mul(g, Ops.Sign(x.Data))]);
 
     public static Variable Relu(Variable x) =>
-        Tape.Record("relu", Ops.Relu(x.Data), [x], g => [Ops.Mul(g, Ops.Unary(UnaryOp.Step, x.Data))]);
+        Tape.Record("relu", Ops.Relu(x.Data), [x], g => [Ops.ReluBackward(g, x.Data)]);
+
+    /// <summary>Relu(Add(a, b)) as one op (a ResNet block's residual sum): one pass and one tensor fewer each way, same bits.</summary>
+    public static Variable AddRelu(Variable a, Variable b)
+    {
+        var y = Ops.AddRelu(a.Data, b.Data);
+        return Tape.Record("add_relu", y, [a, b], g =>
+        {
+            var gated = Ops.ReluBackward(g, y);
+            return [Ops.SumTo(gated, a.Shape), Ops.SumTo(gated, b.Shape)];
+        });
+    }
 
     // σ' = y(1 − y)
     public static Variable Sigmoid(Variable x)

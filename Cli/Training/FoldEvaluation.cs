@@ -22,6 +22,7 @@ public static class FoldEvaluation
         IReadOnlyList<Slice2D<byte>> supportMasks, Slice2D<float> queryImage, double? threshold = null)
     {
         using var _ = Tape.NoGrad();
+        using var scope = TensorScope.Open();
         var probabilities = runner.Probabilities(EpisodeTensors.Image(supportImage, inputSize, acc),
             supportMasks.Select(m => EpisodeTensors.Mask(m, inputSize, acc)).ToArray(), EpisodeTensors.Image(queryImage, inputSize, acc));
         return probabilities.Select(fg =>
@@ -180,6 +181,7 @@ public static class FoldEvaluation
         Slice2D<float> queryImage)
     {
         using var _ = Tape.NoGrad();
+        using var scope = TensorScope.Open();
         var u = runner.Uncertainty(EpisodeTensors.Image(supportImage, inputSize, acc), EpisodeTensors.Mask(supportMask, inputSize, acc),
             EpisodeTensors.Image(queryImage, inputSize, acc));
         if (u == null) return null;

@@ -137,6 +137,7 @@ public static class Trainer
         runner.Encoder.FreezeBatchNorm = config.FreezeBatchNorm;
         for (int it = start; it < end; it++)
         {
+            using var stepScope = TensorScope.Open(); // the step's tensors go back to the pool at the end of each iteration
             sgd.LearningRate = decay.At(it);
             var episode = nextEpisode(episodeGen);
             var supportImage = EpisodeTensors.Image(episode.SupportImage, config.InputSize, acc);

@@ -36,7 +36,32 @@ public abstract class Accelerator : IDisposable
 
     public abstract bool SupportsFloat64 { get; }
 
-    public abstract MemoryBuffer<T> Allocate<T>(int length) where T : unmanaged;
+    /// <summary>
+    /// A buffer of <paramref name="length"/> elements with undefined contents; inside a <see cref="TensorScope"/> it
+    /// comes from the pool and belongs to the scope.
+    /// </summary>
+    public MemoryBuffer<T> Allocate<T>(int length) where T : unmanaged
+    {
+        var scope = TensorScope.Current;
+        var buffer = Allocate<T>(length, pooled: scope != null);
+        scope?.Add(buffer);
+        return buffer;
+    }
+
+    /// <summary>A new buffer; <paramref name="pooled"/> when a scope will return it (the CPU allocates GC arrays otherwise).</summary>
+    protected abstract MemoryBuffer<T> Allocate<T>(int length, bool pooled) where T : unmanaged;
+
+    /// <summary>Bytes of pooled buffers handed out and not yet returned.</summary>
+    public abstract long LiveBytes { get; }
+
+    /// <summary>Bytes of returned buffers kept for reuse.</summary>
+    public abstract long CachedBytes { get; }
+
+    /// <summary>Frees every cached buffer.</summary>
+    public abstract void ReleaseCached();
+
+    /// <summary>A scoped buffer kept past its outermost scope: the GC owns it from now on.</summary>
+    internal abstract void Detach(MemoryBuffer buffer);
 
     public MemoryBuffer Allocate(DType dtype, int length) =>
         dtype == DType.Float32 ? Allocate<float>(length) : Allocate<double>(length);

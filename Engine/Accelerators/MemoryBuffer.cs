@@ -1,6 +1,10 @@
 namespace IlgpuSeg.Engine;
 
-/// <summary>A linear allocation on one accelerator; tensors are strided views into one.</summary>
+/// <summary>
+/// A linear allocation on one accelerator; tensors are strided views into one. Disposing it returns its memory
+/// to the accelerator's pool and marks it released, so tensors that still refer to it throw instead of reading
+/// recycled data.
+/// </summary>
 public abstract class MemoryBuffer : IDisposable
 {
     protected MemoryBuffer(Accelerator accelerator, int length, DType dtype)
@@ -17,7 +21,26 @@ public abstract class MemoryBuffer : IDisposable
 
     public DType DType { get; }
 
-    public abstract void Dispose();
+    public long Bytes => (long)Length * DType.SizeInBytes();
+
+    /// <summary>True once the memory went back to the pool.</summary>
+    public bool IsReleased { get; private set; }
+
+    /// <summary>The tensor scope that returns this buffer when it ends, or null when the GC owns it.</summary>
+    internal TensorScope? Owner { get; set; }
+
+    /// <summary>Whether the buffer counts in its accelerator's <see cref="Accelerator.LiveBytes"/> until released.</summary>
+    internal bool Pooled { get; set; }
+
+    public void Dispose()
+    {
+        if (IsReleased) return;
+        IsReleased = true;
+        Release();
+    }
+
+    /// <summary>Gives the memory back to the accelerator's pool (called once).</summary>
+    protected abstract void Release();
 }
 
 /// <summary>A typed buffer, as in ILGPU: copy to and from host memory; element type float or double.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace IlgpuSeg.Engine;
 
@@ -11,17 +12,21 @@ internal sealed partial class CpuKernels
         else BatchNormStats<double>(x, mean, variance);
     }
 
-    public void BatchNormForward(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y)
+    public void BatchNormForward(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y, bool relu)
     {
-        if (x.DType == DType.Float32) BatchNormForward<float>(x, mean, invStd, weight, bias, y);
-        else BatchNormForward<double>(x, mean, invStd, weight, bias, y);
+        if (x.DType == DType.Float32) BatchNormForward<float>(x, mean, invStd, weight, bias, y, relu);
+        else BatchNormForward<double>(x, mean, invStd, weight, bias, y, relu);
     }
 
-    public void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias)
+    public void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias,
+        Tensor? reluOutput)
     {
-        if (x.DType == DType.Float32) BatchNormBackward<float>(x, dy, mean, invStd, weight, batchStatistics, dx, dweight, dbias);
-        else BatchNormBackward<double>(x, dy, mean, invStd, weight, batchStatistics, dx, dweight, dbias);
+        if (x.DType == DType.Float32) BatchNormBackward<float>(x, dy, mean, invStd, weight, batchStatistics, dx, dweight, dbias, reluOutput);
+        else BatchNormBackward<double>(x, dy, mean, invStd, weight, batchStatistics, dx, dweight, dbias, reluOutput);
     }
+
+    /// <summary>ReLU's backward factor from its output: dy·1 or dy·0, so the product rounds (and signs zeros) as Mul(dy, Step(x)) did.</summary>
+    private static T ReluGate<T>(T y) where T : IFloatingPointIeee754<T> => y > T.Zero ? T.One : T.Zero;
 
     private static T At<T>(Tensor? t, T[]? data, int i, T fallback) where T : unmanaged =>
         t == null ? fallback : data![t.Offset + i * t.Strides[0]];
@@ -56,7 +61,7 @@ internal sealed partial class CpuKernels
         });
     }
 
-    private void BatchNormForward<T>(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
+    private void BatchNormForward<T>(Tensor x, Tensor mean, Tensor invStd, Tensor? weight, Tensor? bias, Tensor y, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int c = x.Shape[1], s = x.Shape[2];
         var xs = Data<T>(x);
@@ -74,13 +79,16 @@ internal sealed partial class CpuKernels
                 T m = ms[mean.Offset + ch], b = At(bias, bs, ch, T.Zero);
                 int xi = x.Offset + r * s, yi = y.Offset + r * s;
                 for (int j = 0; j < s; j++) ys[yi + j] = (xs[xi + j] - m) * scale + b;
+                if (relu) TensorPrimitives.Max(ys.AsSpan(yi, s), T.Zero, ys.AsSpan(yi, s));
             }
         });
     }
 
-    private void BatchNormBackward<T>(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private void BatchNormBackward<T>(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias,
+        Tensor? reluOutput) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var rs = reluOutput == null ? null : Data<T>(reluOutput);
+        int ro = reluOutput?.Offset ?? 0;
         int n = x.Shape[0], c = x.Shape[1], s = x.Shape[2];
         var xs = Data<T>(x);
         var gs = Data<T>(dy);
@@ -99,11 +107,12 @@ internal sealed partial class CpuKernels
                 T sumDy = T.Zero, sumDyXhat = T.Zero;
                 for (int i = 0; i < n; i++)
                 {
-                    int xi = x.Offset + (i * c + ch) * s, gi = dy.Offset + (i * c + ch) * s;
+                    int xi = x.Offset + (i * c + ch) * s, gi = dy.Offset + (i * c + ch) * s, ri = ro + (i * c + ch) * s;
                     for (int j = 0; j < s; j++)
                     {
-                        sumDy += gs[gi + j];
-                        sumDyXhat += gs[gi + j] * (xs[xi + j] - m) * istd;
+                        T g = rs == null ? gs[gi + j] : gs[gi + j] * ReluGate(rs[ri + j]);
+                        sumDy += g;
+                        sumDyXhat += g * (xs[xi + j] - m) * istd;
                     }
                 }
                 dbs[dbias.Offset + ch] = sumDy;
@@ -112,11 +121,12 @@ internal sealed partial class CpuKernels
                 T meanDy = batchStatistics ? sumDy / count : T.Zero, meanDyXhat = batchStatistics ? sumDyXhat / count : T.Zero;
                 for (int i = 0; i < n; i++)
                 {
-                    int xi = x.Offset + (i * c + ch) * s, gi = dy.Offset + (i * c + ch) * s, di = dx.Offset + (i * c + ch) * s;
+                    int xi = x.Offset + (i * c + ch) * s, gi = dy.Offset + (i * c + ch) * s, di = dx.Offset + (i * c + ch) * s, ri = ro + (i * c + ch) * s;
                     for (int j = 0; j < s; j++)
                     {
+                        T g = rs == null ? gs[gi + j] : gs[gi + j] * ReluGate(rs[ri + j]);
                         T xhat = (xs[xi + j] - m) * istd;
-                        ds[di + j] = w * istd * (gs[gi + j] - meanDy - xhat * meanDyXhat);
+                        ds[di + j] = w * istd * (g - meanDy - xhat * meanDyXhat);
                     }
                 }
             }

@@ -56,6 +56,8 @@ internal sealed partial class CpuKernels
         BinaryOp.Pow => T.Pow(a, b),
         BinaryOp.Max => T.Max(a, b),
         BinaryOp.Min => T.Min(a, b),
+        BinaryOp.AddRelu => ApplyUnary(UnaryOp.Relu, a + b, T.Zero, T.Zero),
+        BinaryOp.ReluGrad => a * ApplyUnary(UnaryOp.Step, b, T.Zero, T.Zero),
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
     };
 
@@ -126,6 +128,12 @@ internal sealed partial class CpuKernels
                 if (aScalar) TensorPrimitives.Add(b, a[0], y);
                 else if (bScalar) TensorPrimitives.Add(a, b[0], y);
                 else TensorPrimitives.Add(a, b, y);
+                return true;
+            case BinaryOp.AddRelu:
+                if (aScalar) TensorPrimitives.Add(b, a[0], y);
+                else if (bScalar) TensorPrimitives.Add(a, b[0], y);
+                else TensorPrimitives.Add(a, b, y);
+                TensorPrimitives.Max(y, T.Zero, y); // as UnaryOp.Relu's fast path
                 return true;
             case BinaryOp.Mul:
                 if (aScalar) TensorPrimitives.Multiply(b, a[0], y);

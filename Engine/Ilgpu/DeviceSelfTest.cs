@@ -106,6 +106,16 @@ public static class DeviceSelfTest
             acc.Kernels.Fill(x.Slice(1, 0, 3, 2), -1.25);
             return [Out(x)];
         });
+        // ---- optimizer ----
+        foreach (var (lr, momentum, decay) in new[] { (0.05, 0.9, 5e-4), (0.3, 0.0, 0.0) })
+            yield return new("SgdStep", $"[3, 70] at offsets, two steps, lr {lr} momentum {momentum} decay {decay}", (acc, dt) =>
+            {
+                var p = In(acc, dt, [4, 70], 30).Narrow(0, 1, 3);
+                var b = In(acc, dt, [5, 70], 31).Narrow(0, 2, 3);
+                for (int step = 0; step < 2; step++)
+                    Ops.SgdStep(p, In(acc, dt, [3, 70], 32 + (ulong)step), b, new SgdStepArgs(lr, momentum, decay, FirstStep: step == 0));
+                return [Out(p), Out(b)];
+            });
         foreach (var dist in new[] { RandomDistribution.Uniform, RandomDistribution.Normal })
             yield return new("Random", $"[1000] {dist}", (acc, dt) =>
             {
@@ -301,9 +311,10 @@ public static class DeviceSelfTest
                 acc.Kernels.BatchNormStats(x, mean, variance);
                 return [Out(mean), Out(variance)];
             });
-            foreach (bool affine in new[] { true, false })
+            foreach (var (affine, relu) in new[] { (true, false), (false, false), (true, true), (false, true) })
             {
-                yield return new("BatchNormForward", shape + (affine ? " affine" : ""), (acc, dt) =>
+                string fused = relu ? ", fused ReLU" : "";
+                yield return new("BatchNormForward", shape + (affine ? " affine" : "") + fused, (acc, dt) =>
                 {
                     var x = In(acc, dt, [n, c, s], 101);
                     var mean = In(acc, dt, [c], 102);
@@ -311,11 +322,11 @@ public static class DeviceSelfTest
                     var w = affine ? In(acc, dt, [c], 104) : null;
                     var b = affine ? In(acc, dt, [c], 105) : null;
                     var y = x.NewEmpty(n, c, s);
-                    acc.Kernels.BatchNormForward(x, mean, invStd, w, b, y);
+                    acc.Kernels.BatchNormForward(x, mean, invStd, w, b, y, relu);
                     return [Out(y)];
                 });
                 bool batchStats = affine;
-                yield return new("BatchNormBackward", shape + (affine ? " affine, batch stats" : " running stats"), (acc, dt) =>
+                yield return new("BatchNormBackward", shape + (affine ? " affine, batch stats" : " running stats") + fused, (acc, dt) =>
                 {
                     var x = In(acc, dt, [n, c, s], 106);
                     var dy = In(acc, dt, [n, c, s], 107);
@@ -325,7 +336,8 @@ public static class DeviceSelfTest
                     var dx = x.NewEmpty(n, c, s);
                     var dw = x.NewEmpty(c);
                     var db = x.NewEmpty(c);
-                    acc.Kernels.BatchNormBackward(x, dy, mean, invStd, w, batchStats, dx, dw, db);
+                    var reluOutput = relu ? In(acc, dt, [n, c, s], 111) : null; // about half the gates open
+                    acc.Kernels.BatchNormBackward(x, dy, mean, invStd, w, batchStats, dx, dw, db, reluOutput);
                     return [Out(dx), Out(dw), Out(db)];
                 });
             }

@@ -81,7 +81,9 @@ internal sealed partial class IlgpuKernels
             (int)BinaryOp.Div => u / v,
             (int)BinaryOp.Pow => T.Pow(u, v),
             (int)BinaryOp.Max => MaxNaN(u, v),
-            _ => MinNaN(u, v),
+            (int)BinaryOp.Min => MinNaN(u, v),
+            (int)BinaryOp.AddRelu => ApplyUnary((int)UnaryOp.Relu, u + v, T.Zero, T.Zero),
+            _ => u * ApplyUnary((int)UnaryOp.Step, v, T.Zero, T.Zero),
         };
     }
 

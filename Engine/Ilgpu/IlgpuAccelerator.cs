@@ -21,6 +21,7 @@ public sealed class IlgpuAccelerator : Accelerator
     private readonly HashSet<RawBuffer> _rented = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<System.Reflection.MethodInfo, Delegate> _kernels = new();
     private readonly IlgpuStream _stream;
+    private long _liveBytes, _cachedBytes;
 
     internal IlgpuAccelerator(Context context, AcceleratorType type, IlgpuDevice device)
         : base(context, type, device.Name)
@@ -52,7 +53,16 @@ public sealed class IlgpuAccelerator : Accelerator
     /// <summary>Device memory in bytes.</summary>
     public long MemorySize => Device.MemorySize;
 
-    public override MemoryBuffer<T> Allocate<T>(int length) => new IlgpuMemoryBuffer<T>(this, length);
+    /// <summary>Every device buffer comes from the caching allocator; a scope returns it early, the finaliser otherwise.</summary>
+    protected override MemoryBuffer<T> Allocate<T>(int length, bool pooled) => new IlgpuMemoryBuffer<T>(this, length);
+
+    public override long LiveBytes => Interlocked.Read(ref _liveBytes);
+
+    public override long CachedBytes => Interlocked.Read(ref _cachedBytes);
+
+    internal override void Detach(MemoryBuffer buffer)
+    {
+    }
 
     /// <summary>
     /// A kernel loaded (compiled by ILGPU) once per accelerator and kept: <paramref name="kernel"/> is the C#
@@ -82,6 +92,8 @@ public sealed class IlgpuAccelerator : Accelerator
             {
                 var reused = stack.Pop();
                 _rented.Add(reused);
+                _cachedBytes -= bytes;
+                _liveBytes += bytes;
                 return reused;
             }
         RawBuffer buffer;
@@ -97,7 +109,11 @@ public sealed class IlgpuAccelerator : Accelerator
             ReleaseCached();
             buffer = Device.Allocate1D<byte>(bytes);
         }
-        lock (_free) _rented.Add(buffer);
+        lock (_free)
+        {
+            _rented.Add(buffer);
+            _liveBytes += bytes;
+        }
         return buffer;
     }
 
@@ -107,6 +123,8 @@ public sealed class IlgpuAccelerator : Accelerator
         lock (_free)
         {
             _rented.Remove(buffer);
+            _liveBytes -= buffer.Length;
+            _cachedBytes += buffer.Length;
             if (!_free.TryGetValue(buffer.Length, out var stack)) _free[buffer.Length] = stack = new Stack<RawBuffer>();
             stack.Push(buffer);
         }
@@ -125,7 +143,7 @@ public sealed class IlgpuAccelerator : Accelerator
         raw.View.AsContiguous().SubView(0, count * sizeof(T)).Cast<T>();
 
     /// <summary>Frees every cached buffer (after waiting for the stream, since launches may still use them).</summary>
-    public void ReleaseCached()
+    public override void ReleaseCached()
     {
         Device.Synchronize();
         lock (_free)
@@ -133,6 +151,7 @@ public sealed class IlgpuAccelerator : Accelerator
             foreach (var stack in _free.Values)
                 while (stack.Count > 0) stack.Pop().Dispose();
             _free.Clear();
+            _cachedBytes = 0;
         }
     }
 
@@ -149,8 +168,8 @@ public sealed class IlgpuAccelerator : Accelerator
 }
 
 /// <summary>
-/// A typed view of a buffer from the caching allocator. Tensors have no explicit lifetime, so the buffer goes
-/// back to the free list when disposed or finalized; the allocator tells the GC how much device memory is held.
+/// A typed view of a buffer from the caching allocator. It goes back to the free list when released (a tensor
+/// scope ends) or, for buffers no scope owns, when finalized; the allocator tells the GC how much device memory is held.
 /// </summary>
 public sealed class IlgpuMemoryBuffer<T> : MemoryBuffer<T> where T : unmanaged
 {
@@ -187,7 +206,7 @@ public sealed class IlgpuMemoryBuffer<T> : MemoryBuffer<T> where T : unmanaged
             throw new ArgumentOutOfRangeException(nameof(offset), $"copy of {count} elements at {offset} outside a buffer of {Length}");
     }
 
-    public override void Dispose()
+    protected override void Release()
     {
         GiveBack();
         GC.SuppressFinalize(this);

@@ -8,10 +8,11 @@ public static partial class Ops
     /// <summary>
     /// Batch norm over [N, C, ...]. In training mode it normalises with the batch mean and biased variance
     /// and updates the running statistics in place (momentum-weighted, unbiased variance), as
-    /// torch.nn.BatchNorm2d; in eval mode it uses the running statistics.
+    /// torch.nn.BatchNorm2d; in eval mode it uses the running statistics. With <paramref name="relu"/> the output
+    /// is ReLU(batch norm) in the same pass, bitwise what a separate ReLU gives.
     /// </summary>
     public static (Tensor Y, BatchNormSaved Saved) BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
-        bool training, double momentum = 0.1, double eps = 1e-5)
+        bool training, double momentum = 0.1, double eps = 1e-5, bool relu = false)
     {
         using var _ = OpProfiler.Scope(OpFamily.BatchNorm);
         if (x.Rank < 2) throw new ShapeException($"batch_norm: input {x.ShapeString} needs shape [N, C, ...]");
@@ -43,13 +44,13 @@ public static partial class Ops
         }
         var invStd = PowScalar(AddScalar(variance, eps), -0.5);
         var y = x.NewEmpty(x3.Shape);
-        x.Accelerator.Kernels.BatchNormForward(x3, mean, invStd, weight, bias, y);
+        x.Accelerator.Kernels.BatchNormForward(x3, mean, invStd, weight, bias, y, relu);
         // In eval mode the running mean may change before backward (a later training step), so keep a copy.
         return (y.Reshape(x.Shape), new BatchNormSaved(training ? mean : mean.Clone(), invStd, training));
     }
 
-    /// <summary>dx, dweight and dbias of <see cref="BatchNorm"/>.</summary>
-    public static (Tensor Dx, Tensor Dweight, Tensor Dbias) BatchNormBackward(Tensor x, Tensor dy, Tensor? weight, BatchNormSaved saved)
+    /// <summary>dx, dweight and dbias of <see cref="BatchNorm"/>; <paramref name="reluOutput"/> is the fused forward's output (null when not fused).</summary>
+    public static (Tensor Dx, Tensor Dweight, Tensor Dbias) BatchNormBackward(Tensor x, Tensor dy, Tensor? weight, BatchNormSaved saved, Tensor? reluOutput = null)
     {
         using var _ = OpProfiler.Scope(OpFamily.BatchNorm);
         CheckPair("batch_norm_backward", x, dy);
@@ -59,7 +60,9 @@ public static partial class Ops
         var dx = x.NewEmpty(x3.Shape);
         var dweight = x.NewEmpty(channels);
         var dbias = x.NewEmpty(channels);
-        x.Accelerator.Kernels.BatchNormBackward(x3, dy.Contiguous().Reshape(x3.Shape), saved.Mean, saved.InvStd, weight, saved.BatchStatistics, dx, dweight, dbias);
+        if (reluOutput != null) CheckPair("batch_norm_backward", x, reluOutput);
+        x.Accelerator.Kernels.BatchNormBackward(x3, dy.Contiguous().Reshape(x3.Shape), saved.Mean, saved.InvStd, weight, saved.BatchStatistics, dx, dweight, dbias,
+            reluOutput?.Contiguous().Reshape(x3.Shape));
         return (dx.Reshape(x.Shape), dweight, dbias);
     }
 }

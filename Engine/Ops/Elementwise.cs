@@ -43,6 +43,12 @@ public static partial class Ops
     public static Tensor Maximum(Tensor a, Tensor b) => Binary(BinaryOp.Max, a, b);
     public static Tensor Minimum(Tensor a, Tensor b) => Binary(BinaryOp.Min, a, b);
 
+    /// <summary>Relu(Add(a, b)) in one pass, same bits.</summary>
+    public static Tensor AddRelu(Tensor a, Tensor b) => Binary(BinaryOp.AddRelu, a, b);
+
+    /// <summary>ReLU's backward: g where <paramref name="gate"/> (the ReLU's input or output) is positive, else g·0.</summary>
+    public static Tensor ReluBackward(Tensor g, Tensor gate) => Binary(BinaryOp.ReluGrad, g, gate);
+
     public static Tensor Neg(Tensor x) => Unary(UnaryOp.Neg, x);
     public static Tensor Exp(Tensor x) => Unary(UnaryOp.Exp, x);
     public static Tensor Log(Tensor x) => Unary(UnaryOp.Log, x);

@@ -31,9 +31,14 @@ public sealed class BatchNorm2d : Layer
 
     public double Eps { get; }
 
-    public override Variable Forward(Variable x)
+    public override Variable Forward(Variable x) => Forward(x, relu: false);
+
+    /// <summary>ReLU(batch norm(x)) fused into one op (see <see cref="F.BatchNorm"/>).</summary>
+    public Variable ForwardRelu(Variable x) => Forward(x, relu: true);
+
+    private Variable Forward(Variable x, bool relu)
     {
         if (IsTraining) NumBatchesTracked.CopyFrom(Ops.AddScalar(NumBatchesTracked, 1));
-        return F.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
+        return F.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps, relu);
     }
 }

@@ -21,19 +21,24 @@ public sealed class Sgd(IReadOnlyList<(string Name, Variable Parameter)> paramet
     /// <summary>Each parameter's learning rate as a fraction of <see cref="LearningRate"/>, by name (e.g. a lower rate for a pretrained encoder).</summary>
     public Func<string, double> LrScale { get; init; } = _ => 1.0;
 
+    /// <summary>
+    /// Updates every parameter that has a gradient in place, in one pass each; momentum buffers are allocated on
+    /// the first step and kept out of any tensor scope, since they outlive the step.
+    /// </summary>
     public void Step()
     {
         using var _ = OpProfiler.Scope(OpFamily.Optimizer);
         foreach (var (name, p) in parameters)
         {
             if (p.Grad == null) continue;
-            var d = WeightDecay == 0 ? p.Grad : Ops.Add(p.Grad, Ops.MulScalar(p.Data, WeightDecay));
-            if (Momentum != 0)
+            bool first = false;
+            if (Momentum != 0 && !_momentum.ContainsKey(name))
             {
-                d = _momentum.TryGetValue(name, out var buffer) ? Ops.Add(Ops.MulScalar(buffer, Momentum), d) : d.Clone();
-                _momentum[name] = d;
+                _momentum[name] = TensorScope.Keep(p.Data.NewEmpty(p.Shape));
+                first = true;
             }
-            p.Data.CopyFrom(Ops.Sub(p.Data, Ops.MulScalar(d, LearningRate * LrScale(name))));
+            var buffer = Momentum != 0 ? _momentum[name] : p.Grad;
+            Ops.SgdStep(p.Data, p.Grad, buffer, new SgdStepArgs(LearningRate * LrScale(name), Momentum, WeightDecay, first));
         }
     }
 
@@ -42,8 +47,8 @@ public sealed class Sgd(IReadOnlyList<(string Name, Variable Parameter)> paramet
         foreach (var (_, p) in parameters) p.ZeroGrad();
     }
 
-    /// <summary>Momentum buffers by parameter name, for checkpoints ("&lt;name&gt;.momentum_buffer").</summary>
-    public Dictionary<string, Tensor> StateDict() => _momentum.ToDictionary(kv => kv.Key + ".momentum_buffer", kv => kv.Value);
+    /// <summary>Copies of the momentum buffers by parameter name, for checkpoints ("&lt;name&gt;.momentum_buffer"); the buffers change in place.</summary>
+    public Dictionary<string, Tensor> StateDict() => _momentum.ToDictionary(kv => kv.Key + ".momentum_buffer", kv => kv.Value.Clone());
 
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state)
     {
@@ -56,7 +61,7 @@ public sealed class Sgd(IReadOnlyList<(string Name, Variable Parameter)> paramet
             if (name == null || !known.TryGetValue(name, out var p) || !p.Shape.SequenceEqual(value.Shape))
                 throw new StateDictMismatchException($"optimizer state: '{key}' {value.ShapeString} matches no parameter");
             var converted = value.DType == p.DType ? value : value.To(p.DType);
-            _momentum[name] = converted.To(p.Data.Accelerator);
+            _momentum[name] = TensorScope.Keep(converted.To(p.Data.Accelerator));
         }
     }
 }

@@ -1,0 +1,63 @@
+using IlgpuSeg.Autograd;
+using IlgpuSeg.Engine;
+
+namespace IlgpuSeg.Tests.Autograd;
+
+/// <summary>F.BatchNorm(..., relu: true): gradients, and the same bits as F.Relu(F.BatchNorm(...)) it replaces.</summary>
+public class BatchNormReluTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GradientsMatchCentralDifferences(bool training)
+    {
+        Tensor Randn(int[] shape, ulong seed) => Tensor.Normal(shape, new Generator(seed), dtype: DType.Float64);
+        var runningMean = Randn([3], 6);
+        var runningVar = Ops.AddScalar(Ops.Abs(Randn([3], 7)), 0.5);
+        var result = GradCheck.Check(v => F.BatchNorm(v[0], runningMean.Clone(), runningVar.Clone(), v[1], v[2], training, relu: true),
+            [Randn([2, 3, 4, 5], 8), Randn([3], 9), Randn([3], 10)]);
+        Assert.True(result.Passed, result.Message);
+    }
+
+    /// <summary>Output, input/weight/bias gradients and running statistics of fused and unfused forms on one accelerator.</summary>
+    private static double[][] Run(Accelerator acc, bool fused, bool training, DType dtype)
+    {
+        var x = Variable.Parameter(Tensor.Normal([2, 4, 5, 3], new Generator(1), dtype: dtype, accelerator: acc));
+        var w = Variable.Parameter(Tensor.Normal([4], new Generator(2), dtype: dtype, accelerator: acc));
+        var b = Variable.Parameter(Tensor.Normal([4], new Generator(3), dtype: dtype, accelerator: acc));
+        var mean = Tensor.Normal([4], new Generator(4), dtype: dtype, accelerator: acc);
+        var variance = Tensor.Uniform([4], new Generator(5), 0.5, 2, dtype, acc);
+        var y = fused ? F.BatchNorm(x, mean, variance, w, b, training, relu: true) : F.Relu(F.BatchNorm(x, mean, variance, w, b, training));
+        var dy = Tensor.Normal(y.Shape, new Generator(6), dtype: dtype, accelerator: acc);
+        y.Backward(dy);
+        return [y.Data.ToDoubleArray(), x.Grad!.ToDoubleArray(), w.Grad!.ToDoubleArray(), b.Grad!.ToDoubleArray(), mean.ToDoubleArray(), variance.ToDoubleArray()];
+    }
+
+    [Theory]
+    [InlineData(true, DType.Float32)]
+    [InlineData(false, DType.Float32)]
+    [InlineData(true, DType.Float64)]
+    public void FusedEqualsReluAfterBatchNormBitForBit(bool training, DType dtype)
+    {
+        var acc = Context.Default.CreateCpuAccelerator(2);
+        var fused = Run(acc, fused: true, training, dtype);
+        Assert.Contains(0.0, fused[0]); // some gates closed
+        Assert.Contains(fused[0], v => v > 0);
+        Assert.Equal(Run(acc, fused: false, training, dtype), fused);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void IlgpuCpuMatchesTheCpu(bool training)
+    {
+        var cpu = Run(Context.Default.Cpu, fused: true, training, DType.Float32);
+        var device = Run(Context.Default.IlgpuCpu, fused: true, training, DType.Float32);
+        for (int i = 0; i < cpu.Length; i++)
+        {
+            double scale = Math.Max(1e-3, cpu[i].Max(Math.Abs));
+            double worst = cpu[i].Zip(device[i], (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(worst <= 1e-5 * scale, $"output {i}: max |diff| {worst:G3} against max |cpu| {scale:G3}");
+        }
+    }
+}
