@@ -11,7 +11,7 @@ namespace IlgpuSeg.Benchmarks;
 /// </summary>
 public static class StepBenchmark
 {
-    private const string Usage = "usage: Benchmarks step [--config small|resnet50|resnet101] [--threads N] [--iterations K]";
+    private const string Usage = "usage: Benchmarks step [--config small|resnet50|resnet101] [--threads N] [--iterations K] [--warmup SECONDS]";
     private static readonly string[] Parts = ["encoder", "fewshot"];
     private static readonly string[] Families =
         ["convolution", "batch_norm", "elementwise", "pooling_resize", "prototype_head", "loss", "optimizer", "allocation_copy"];
@@ -20,6 +20,7 @@ public static class StepBenchmark
     {
         string? only = null;
         int threads = 2, iterations = 5;
+        double warmup = 5;
         for (int i = 0; i < args.Length; i += 2)
         {
             string? value = i + 1 < args.Length ? args[i + 1] : null;
@@ -28,6 +29,7 @@ public static class StepBenchmark
                 ("--config", string v) when StepConfig.All.Any(c => c.Name == v) => (only = v) != null,
                 ("--threads", string v) => int.TryParse(v, out threads) && threads > 0,
                 ("--iterations", string v) => int.TryParse(v, out iterations) && iterations > 0,
+                ("--warmup", string v) => double.TryParse(v, CultureInfo.InvariantCulture, out warmup) && warmup >= 0,
                 _ => false,
             };
             if (!ok)
@@ -40,7 +42,7 @@ public static class StepBenchmark
         bool torch = File.Exists("/usr/lib/python3/dist-packages/torch/__init__.py");
         Console.WriteLine("# Training step: ours vs PyTorch\n");
         Console.WriteLine($"- date: {DateTime.Now:s}, {Environment.ProcessorCount} logical CPUs, {threads} threads each side, float32, load average {LoadAverage()}");
-        Console.WriteLine($"- method: each row in its own process; one warm-up iteration, median of {iterations} timed iterations; peak RSS = getrusage ru_maxrss at the end of the timed iterations; then {profiled} profiled iterations for the breakdown");
+        Console.WriteLine($"- method: each row in its own process; warm-up iterations until {warmup} s have passed (at least one; .NET re-compiles hot methods to optimised code in the background only after ~30 calls), median of {iterations} timed iterations; peak RSS = getrusage ru_maxrss at the end of the timed iterations; then {profiled} profiled iterations for the breakdown");
         if (!torch) Console.WriteLine("- PyTorch (Debian python3-torch) is not installed: ours only");
 
         foreach (var config in StepConfig.All.Where(c => only == null || c.Name == only))
@@ -49,7 +51,7 @@ public static class StepBenchmark
             var results = new List<(string Part, JsonElement Ours, JsonElement? Torch)>();
             foreach (var part in Parts)
             {
-                string[] common = ["--config", config.Name, "--part", part, "--threads", $"{threads}", "--iterations", $"{iterations}", "--profiled", $"{profiled}"];
+                string[] common = ["--config", config.Name, "--part", part, "--threads", $"{threads}", "--iterations", $"{iterations}", "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--profiled", $"{profiled}"];
                 var ours = RunChild(Environment.ProcessPath!, [.. SelfArgs(), "step-worker", .. common]);
                 var theirs = torch ? RunChild("/usr/bin/python3", [Path.Combine(ConvBenchmark.FindRepoRoot(), "tools", "bench_step.py"), .. common]) : null;
                 if (ours == null) return 1;
@@ -144,11 +146,12 @@ public static class StepBenchmark
         return JsonDocument.Parse(line).RootElement.Clone();
     }
 
-    /// <summary>`Benchmarks step-worker --config C --part P --threads N --iterations K --profiled M`: one side, in this process.</summary>
+    /// <summary>`Benchmarks step-worker --config C --part P --threads N --iterations K --warmup SECONDS --profiled M`: one side, in this process.</summary>
     public static int Worker(string[] args)
     {
         var named = Enumerable.Range(0, args.Length / 2).ToDictionary(i => args[2 * i], i => args[2 * i + 1]);
         return StepWorkload.Run(named["--config"], named["--part"], int.Parse(named["--threads"], CultureInfo.InvariantCulture),
-            int.Parse(named["--iterations"], CultureInfo.InvariantCulture), int.Parse(named["--profiled"], CultureInfo.InvariantCulture));
+            int.Parse(named["--iterations"], CultureInfo.InvariantCulture), double.Parse(named["--warmup"], CultureInfo.InvariantCulture),
+            int.Parse(named["--profiled"], CultureInfo.InvariantCulture));
     }
 }

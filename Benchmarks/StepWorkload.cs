@@ -30,7 +30,7 @@ public static class StepWorkload
 {
     public const double LearningRate = 1e-3;
 
-    public static int Run(string config, string part, int threads, int iterations, int profiledIterations)
+    public static int Run(string config, string part, int threads, int iterations, double warmupSeconds, int profiledIterations)
     {
         var step = StepConfig.ByName(config);
         var acc = Context.Default.CreateCpuAccelerator(threads);
@@ -46,7 +46,9 @@ public static class StepWorkload
             _ => throw new ArgumentException($"part {part}: expected encoder or fewshot"),
         };
 
-        iteration(); // warm-up: JIT, first allocation of every buffer
+        // Warm-up: the first allocation of every pooled buffer, and time for the JIT to tier hot methods up.
+        long warmupStart = Stopwatch.GetTimestamp();
+        do iteration(); while (Stopwatch.GetElapsedTime(warmupStart).TotalSeconds < warmupSeconds);
         var times = new List<double>();
         for (int i = 0; i < iterations; i++)
         {

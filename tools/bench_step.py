@@ -3,11 +3,11 @@
 
 Run by the C# benchmark (Benchmarks/StepBenchmark.cs) from the repository root:
   /usr/bin/python3 tools/bench_step.py --config small|resnet50|resnet101 --part encoder|fewshot \
-      --threads N --iterations K --profiled M
+      --threads N --iterations K --warmup SECONDS --profiled M
 encoder: the few-shot encoder alone (ResNet trunk, OS8, + 1x1 reduce conv to 256), batch 2, loss = mean of the
          features, backward, SGD. fewshot: the full SSL-ALPNet iteration as Models/FewShot/AlpSegmenter.cs does it
          (support and query in one batch, ALP head, weighted CE + PANet alignment CE, SGD) on the fixed synthetic
-         episode of Benchmarks/StepWorkload.cs. Prints one JSON line: s/it (median after one warm-up), peak RSS
+         episode of Benchmarks/StepWorkload.cs. Prints one JSON line: s/it (median after warm-up iterations for SECONDS, at least one), peak RSS
          (getrusage ru_maxrss), and self CPU time of torch.profiler events grouped into the C# OpProfiler's families.
 """
 import argparse
@@ -208,6 +208,7 @@ def main():
     parser.add_argument("--part", choices=["encoder", "fewshot"], required=True)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--profiled", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -231,7 +232,10 @@ def main():
             sgd.step()
         sgd.zero_grad(set_to_none=True)  # as ours: gradients are dropped, not zeroed
 
+    warmup_start = time.perf_counter()
     iteration()
+    while time.perf_counter() - warmup_start < args.warmup:
+        iteration()
     times = []
     for _ in range(args.iterations):
         start = time.perf_counter()
