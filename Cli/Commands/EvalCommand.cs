@@ -92,10 +92,9 @@ public static class EvalCommand
                 if (parse.GetValue(japcSpread))
                 {
                     var spread = FoldEvaluation.JapcSpread(runner, ck.Config, protocol, folder, acc)!;
-                    IlgpuSeg.Cli.Reports.AtomicFile.Write(Path.Combine(outDir, FoldEvaluation.JapcSpreadName), spread);
-                    var rows = spread.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToArray();
-                    double Mean(int column) => rows.Average(r => double.Parse(r[column], System.Globalization.CultureInfo.InvariantCulture));
-                    stdout.WriteLine($"JAPC background prototypes' spread (mean over {rows.Length} support slices): {Mean(3):G4} before calibration, {Mean(4):G4} after; wrote {outDir}/{FoldEvaluation.JapcSpreadName}");
+                    IlgpuSeg.Cli.Reports.AtomicFile.Write(Path.Combine(outDir, FoldEvaluation.JapcSpreadName), FoldEvaluation.JapcSpreadCsv(spread));
+                    stdout.WriteLine($"JAPC background prototypes' spread (mean over {spread.Count} support slices): {spread.Average(r => r.Before):G4} before calibration, "
+                        + $"{spread.Average(r => r.After):G4} after; wrote {outDir}/{FoldEvaluation.JapcSpreadName}");
                 }
                 if (supportsTable != null)
                 {

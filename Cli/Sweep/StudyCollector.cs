@@ -67,6 +67,7 @@ public static class StudyCollector
         var csv = CsvFile.Read(path, ["support", "pid", "class", "rater", "dice", "precision", "recall", "z_min", "z_max"]);
         var organs = csv.Rows.GroupBy(r => r.Cells[2])
             .ToDictionary(organ => organ.Key, organ => 100 * organ.GroupBy(r => (r.Cells[0], r.Cells[1])).Average(pair => pair.Average(r => csv.Number(r.Line, r.Cells, 4, 0, 1))));
+        if (organs.Count == 0) throw new FormatException($"{path}: has no scores");
         organs[MeanOrgan] = organs.Values.Average();
         return organs;
     }

@@ -39,7 +39,7 @@ public static class SweepPlan
             int labelSet = study.LabelSetOf(split);
             if (study.GivenStart(fold, split) is { } given)
             {
-                starts[(fold, labelSet)] = (given, "start-sha256:" + Sha256(given), null);
+                starts[(fold, labelSet)] = (given, "start-sha256:" + Trainer.InitSha256(given), null);
                 continue;
             }
             var config = study.Config(study.Stage1.Head, study.Stage1.Options, fold, labelSet, study.Stage1.Seed, study.Stage1.Iterations, init: null);
@@ -73,12 +73,6 @@ public static class SweepPlan
         var key = (config with { Data = "", Superpixels = null, Init = startId }).ToJson() + $"|simulated_raters={study.Evaluation.SimulatedRaters}"
             + (study.Evaluation.AllSupports ? "|all_supports" : "");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
-    }
-
-    private static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     /// <summary>The plan as a table: index, id, stage, the run it waits for, folder.</summary>

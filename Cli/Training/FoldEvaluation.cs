@@ -147,19 +147,22 @@ public static class FoldEvaluation
 
     public const string JapcSpreadName = "japc_spread.csv";
 
+    /// <summary>One support slice's background prototypes (rater 0): their count and spread before and after JAPC calibration.</summary>
+    public sealed record SpreadRow(string Class, int SupportSlice, int Count, double Before, double After);
+
     /// <summary>
     /// JAPC's background spread (issue 16) on the fold's support slices (the protocol's 3 per test class, simulated raters
-    /// at the config's scale, each paired with the middle slice of the first query scan's class range as the query):
-    /// CSV rows class, support slice, count, spread before and after calibration. Null for heads without calibration.
+    /// at the config's scale, each paired with the middle slice of the first query scan's class range as the query).
+    /// Null for heads without calibration.
     /// </summary>
-    public static string? JapcSpread(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, Accelerator acc)
+    public static IReadOnlyList<SpreadRow>? JapcSpread(HeadRunner runner, TrainConfig config, ProtocolFold protocol, ScanFolder folder, Accelerator acc)
     {
         using var _ = Tape.NoGrad();
         runner.Model.Eval();
         var support = folder.Get(protocol.Fold.SupportPids[0]);
         var query = folder.Get(protocol.Fold.QueryPids[0]);
         var raters = Trainer.SimulatedRatersFor(config, support.Image.Width);
-        var sb = new StringBuilder("class,support_slice,bg_prototypes,spread_before,spread_after\n");
+        var rows = new List<SpreadRow>();
         foreach (var c in protocol.TestClasses)
         {
             var querySlices = query.SlicesWith(c);
@@ -170,9 +173,17 @@ public static class FoldEvaluation
                 var spread = runner.BackgroundSpread(EpisodeTensors.Image(support.Image.Slice(z), config.InputSize, acc),
                     raters.Select(r => EpisodeTensors.Mask(r.Apply(mask), config.InputSize, acc)).ToArray(), queryImage);
                 if (spread is not var (count, before, after)) return null;
-                sb.Append(CultureInfo.InvariantCulture, $"{protocol.Dataset.NameOf(c)},{z},{count},{before:G6},{after:G6}\n");
+                rows.Add(new SpreadRow(protocol.Dataset.NameOf(c), z, count, before, after));
             }
         }
+        return rows;
+    }
+
+    /// <summary><see cref="JapcSpreadName"/>'s content: class, support slice, count, spread before and after calibration.</summary>
+    public static string JapcSpreadCsv(IReadOnlyList<SpreadRow> rows)
+    {
+        var sb = new StringBuilder("class,support_slice,bg_prototypes,spread_before,spread_after\n");
+        foreach (var r in rows) sb.Append(CultureInfo.InvariantCulture, $"{r.Class},{r.SupportSlice},{r.Count},{r.Before:G6},{r.After:G6}\n");
         return sb.ToString();
     }
 

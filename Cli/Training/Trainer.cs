@@ -63,7 +63,7 @@ public static class Trainer
     public static TrainResult Run(TrainConfig config, string checkpointDir, int checkpointEvery, string? resumePath, Accelerator acc, TextWriter log, TextWriter progressOutput,
         int? stopAfter = null, int? snapshotEvery = null)
     {
-        if (config.Init != null) config = config with { InitSha256 = Sha256(config.Init) };
+        if (config.Init != null) config = config with { InitSha256 = InitSha256(config.Init) };
         var checkpoint = resumePath == null ? null : Checkpoint.Load(resumePath);
         var dataset = config.Dataset;
         var pids = PatientIds.InFolder(config.Data);
@@ -208,7 +208,8 @@ public static class Trainer
             + $"{init.Model.Count - report.Unexpected.Count} tensors loaded, {report.Missing.Count} fresh, {report.Unexpected.Count} ignored; fresh optimiser and schedules");
     }
 
-    private static string Sha256(string path)
+    /// <summary>SHA-256 of an --init checkpoint (hex), as recorded in the run's config and in sweep run ids.</summary>
+    public static string InitSha256(string path)
     {
         if (!File.Exists(path)) throw new ArgumentException($"--init: file '{path}' does not exist");
         using var stream = File.OpenRead(path);

@@ -25,9 +25,6 @@ internal sealed partial class CpuKernels
         else BatchNormBackward<double>(x, dy, mean, invStd, weight, batchStatistics, dx, dweight, dbias, reluOutput);
     }
 
-    /// <summary>ReLU's backward factor from its output: dy·1 or dy·0, so the product rounds (and signs zeros) as Mul(dy, Step(x)) did.</summary>
-    private static T ReluGate<T>(T y) where T : IFloatingPointIeee754<T> => y > T.Zero ? T.One : T.Zero;
-
     private static T At<T>(Tensor? t, T[]? data, int i, T fallback) where T : unmanaged =>
         t == null ? fallback : data![t.Offset + i * t.Strides[0]];
 
@@ -110,7 +107,7 @@ internal sealed partial class CpuKernels
                     int xi = x.Offset + (i * c + ch) * s, gi = dy.Offset + (i * c + ch) * s, ri = ro + (i * c + ch) * s;
                     for (int j = 0; j < s; j++)
                     {
-                        T g = rs == null ? gs[gi + j] : gs[gi + j] * ReluGate(rs[ri + j]);
+                        T g = rs == null ? gs[gi + j] : gs[gi + j] * ApplyUnary(UnaryOp.Step, rs[ri + j], T.Zero, T.Zero); // as ReLU's backward (BinaryOp.ReluGrad)
                         sumDy += g;
                         sumDyXhat += g * (xs[xi + j] - m) * istd;
                     }
@@ -124,7 +121,7 @@ internal sealed partial class CpuKernels
                     int xi = x.Offset + (i * c + ch) * s, gi = dy.Offset + (i * c + ch) * s, di = dx.Offset + (i * c + ch) * s, ri = ro + (i * c + ch) * s;
                     for (int j = 0; j < s; j++)
                     {
-                        T g = rs == null ? gs[gi + j] : gs[gi + j] * ReluGate(rs[ri + j]);
+                        T g = rs == null ? gs[gi + j] : gs[gi + j] * ApplyUnary(UnaryOp.Step, rs[ri + j], T.Zero, T.Zero); // as ReLU's backward (BinaryOp.ReluGrad)
                         T xhat = (xs[xi + j] - m) * istd;
                         ds[di + j] = w * istd * (g - meanDy - xhat * meanDyXhat);
                     }

@@ -79,12 +79,12 @@ internal sealed partial class IlgpuKernels
         T scale = invStd[a.InvStdOffset + ch] * (a.HasWeight != 0 ? weight[a.WeightOffset + ch * a.WeightStride] : T.One);
         T shift = a.HasBias != 0 ? bias[a.BiasOffset + ch * a.BiasStride] : T.Zero;
         T v = (x[a.XOffset + i] - mean[a.MeanOffset + ch]) * scale + shift;
-        y[yOffset + i] = relu == 0 || v > T.Zero || T.IsNaN(v) ? v : T.Zero;
+        y[yOffset + i] = relu == 0 ? v : ApplyUnary((int)UnaryOp.Relu, v, T.Zero, T.Zero);
     }
 
     /// <summary>dy times ReLU's backward factor (1 or 0, by the fused forward's output) when fused, else dy.</summary>
     private static T GatedDy<T>(ArrayView<T> dy, ArrayView<T> reluOutput, GradOffsets o, int i) where T : unmanaged, IFloatingPointIeee754<T> =>
-        o.HasRelu != 0 ? dy[o.Dy + i] * (reluOutput[o.Relu + i] > T.Zero ? T.One : T.Zero) : dy[o.Dy + i];
+        o.HasRelu != 0 ? dy[o.Dy + i] * ApplyUnary((int)UnaryOp.Step, reluOutput[o.Relu + i], T.Zero, T.Zero) : dy[o.Dy + i];
 
     public void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias,
         Tensor? reluOutput)

@@ -35,10 +35,14 @@ public sealed class TensorScope : IDisposable
     public static Tensor Keep(Tensor tensor)
     {
         var buffer = tensor.Buffer;
-        if (buffer.Owner == null) return tensor;
+        if (buffer.Owner != null) HandToGc(buffer);
+        return tensor;
+    }
+
+    private static void HandToGc(MemoryBuffer buffer)
+    {
         buffer.Owner = null;
         buffer.Accelerator.Detach(buffer);
-        return tensor;
     }
 
     /// <summary>Whether <paramref name="tensor"/>'s buffer was allocated in this scope (and not kept or released since).</summary>
@@ -58,11 +62,7 @@ public sealed class TensorScope : IDisposable
             if (buffer.Owner == this)
             {
                 if (_parent != null) _parent.Add(buffer);
-                else
-                {
-                    buffer.Owner = null;
-                    buffer.Accelerator.Detach(buffer);
-                }
+                else HandToGc(buffer);
             }
         _owned.Clear();
         Dispose();

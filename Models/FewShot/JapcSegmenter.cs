@@ -67,13 +67,14 @@ public sealed class JapcSegmenter : Module
     public (int Count, double Before, double After) BackgroundSpread(Tensor supportImage, IReadOnlyList<Tensor> supportMasks, Tensor queryImage)
     {
         var (fs, _) = Encode(supportImage, queryImage);
+        var grids = SupportGrids(supportMasks, fs);
         bool calibrate = Calibrate;
         try
         {
             Calibrate = false;
-            var before = RaterPrototypes(fs, SupportGrids(supportMasks, fs), InferenceNoise(), null).Raters[0].Bg.Prototypes;
+            var before = RaterPrototypes(fs, grids, InferenceNoise(), null).Raters[0].Bg.Prototypes;
             Calibrate = true;
-            var after = RaterPrototypes(fs, SupportGrids(supportMasks, fs), InferenceNoise(), null).Raters[0].Bg.Prototypes;
+            var after = RaterPrototypes(fs, grids, InferenceNoise(), null).Raters[0].Bg.Prototypes;
             return (before.Shape[0], Spread(before), Spread(after));
         }
         finally { Calibrate = calibrate; }
