@@ -75,10 +75,50 @@ internal sealed partial class CpuKernels
                 T scale = isd[invStd.Offset + ch] * At(weight, ws, ch, T.One);
                 T m = ms[mean.Offset + ch], b = At(bias, bs, ch, T.Zero);
                 int xi = x.Offset + r * s, yi = y.Offset + r * s;
-                for (int j = 0; j < s; j++) ys[yi + j] = (xs[xi + j] - m) * scale + b;
+                NormalizeRow(xs.AsSpan(xi, s), ys.AsSpan(yi, s), m, scale, b);
                 if (relu) TensorPrimitives.Max(ys.AsSpan(yi, s), T.Zero, ys.AsSpan(yi, s));
             }
         });
+    }
+
+    /// <summary>y = (x − m)·scale + b on a row, in SIMD with the scalar formula as the tail (separate multiply and add, no FMA: same bits).</summary>
+    internal static void NormalizeRow<T>(ReadOnlySpan<T> x, Span<T> y, T m, T scale, T b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            Vector<T> mv = new(m), sv = new(scale), bv = new(b);
+            for (; j <= y.Length - Vector<T>.Count; j += Vector<T>.Count)
+                ((new Vector<T>(x[j..]) - mv) * sv + bv).CopyTo(y[j..]);
+        }
+        for (; j < y.Length; j++) y[j] = (x[j] - m) * scale + b;
+    }
+
+    /// <summary>
+    /// dx = w·istd·(g − mean(g) − x̂·mean(g·x̂)) with x̂ = (x − m)·istd on a row, g gated by ReLU's step of the fused
+    /// ReLU's output when there is one; SIMD with the scalar formula as the tail, same operation order: same bits.
+    /// </summary>
+    internal static void BackwardDxRow<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, ReadOnlySpan<T> reluOutput, bool relu, Span<T> dx,
+        T m, T istd, T wIstd, T meanDy, T meanDyXhat) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            Vector<T> mv = new(m), iv = new(istd), wv = new(wIstd), mdy = new(meanDy), mdx = new(meanDyXhat);
+            for (; j <= dx.Length - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                var g = new Vector<T>(dy[j..]);
+                if (relu) g *= Vector.ConditionalSelect(Vector.GreaterThan(new Vector<T>(reluOutput[j..]), Vector<T>.Zero), Vector<T>.One, Vector<T>.Zero);
+                var xhat = (new Vector<T>(x[j..]) - mv) * iv;
+                (wv * (g - mdy - xhat * mdx)).CopyTo(dx[j..]);
+            }
+        }
+        for (; j < dx.Length; j++)
+        {
+            T g = relu ? dy[j] * ApplyUnary(UnaryOp.Step, reluOutput[j], T.Zero, T.Zero) : dy[j]; // as ReLU's backward (BinaryOp.ReluGrad)
+            T xhat = (x[j] - m) * istd;
+            dx[j] = wIstd * (g - meanDy - xhat * meanDyXhat);
+        }
     }
 
     private void BatchNormBackward<T>(Tensor x, Tensor dy, Tensor mean, Tensor invStd, Tensor? weight, bool batchStatistics, Tensor dx, Tensor dweight, Tensor dbias,
@@ -119,12 +159,8 @@ internal sealed partial class CpuKernels
                 for (int i = 0; i < n; i++)
                 {
                     int xi = x.Offset + (i * c + ch) * s, gi = dy.Offset + (i * c + ch) * s, di = dx.Offset + (i * c + ch) * s, ri = ro + (i * c + ch) * s;
-                    for (int j = 0; j < s; j++)
-                    {
-                        T g = rs == null ? gs[gi + j] : gs[gi + j] * ApplyUnary(UnaryOp.Step, rs[ri + j], T.Zero, T.Zero); // as ReLU's backward (BinaryOp.ReluGrad)
-                        T xhat = (xs[xi + j] - m) * istd;
-                        ds[di + j] = w * istd * (g - meanDy - xhat * meanDyXhat);
-                    }
+                    BackwardDxRow(xs.AsSpan(xi, s), gs.AsSpan(gi, s), rs == null ? default : rs.AsSpan(ri, s), rs != null, ds.AsSpan(di, s),
+                        m, istd, w * istd, meanDy, meanDyXhat);
                 }
             }
         });

@@ -150,8 +150,27 @@ internal sealed partial class CpuKernels
                 else if (bScalar) TensorPrimitives.Divide(a, b[0], y);
                 else TensorPrimitives.Divide(a, b, y);
                 return true;
+            case BinaryOp.ReluGrad when !aScalar && !bScalar:
+                ReluGradRow(a, b, y);
+                return true;
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// ReLU's backward on a row, y = g·step(gate), in SIMD: the same multiply by exactly 1 or 0 as the scalar
+    /// <see cref="ApplyBinary{T}"/> (so −0 and NaN come out the same), which the tail uses.
+    /// </summary>
+    internal static void ReluGradRow<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> gate, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; j <= y.Length - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                var step = Vector.ConditionalSelect(Vector.GreaterThan(new Vector<T>(gate[j..]), Vector<T>.Zero), Vector<T>.One, Vector<T>.Zero);
+                (new Vector<T>(g[j..]) * step).CopyTo(y[j..]);
+            }
+        for (; j < y.Length; j++) y[j] = ApplyBinary(BinaryOp.ReluGrad, g[j], gate[j]);
     }
 }

@@ -50,6 +50,57 @@ public class OpForwardTests
     }
 
     [Fact]
+    public void FastReluGradMatchesScalarReferenceBitForBit()
+    {
+        // Gates on, off, exactly ±0 and NaN; gradients with negative values and infinities (−g·0 = −0, ∞·0 = NaN).
+        double[] special = [0.0, -0.0, double.NaN, double.PositiveInfinity, double.NegativeInfinity, 1e-300, -1e-300];
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            var g = Randn([1001], 7).ToDoubleArray();
+            var gate = Randn([1001], 8).ToDoubleArray();
+            for (int i = 0; i < 70; i++)
+            {
+                gate[i * 13] = special[i % special.Length];
+                g[i * 11 + 3] = special[(i + 3) % special.Length];
+            }
+            var gt = Tensor.FromArray(g, [1001]).To(dtype);
+            var gatet = Tensor.FromArray(gate, [1001]).To(dtype);
+            var fast = Ops.ReluBackward(gt, gatet).ToDoubleArray();
+            var reference = gt.ToDoubleArray().Zip(gatet.ToDoubleArray(), (a, b) => dtype == DType.Float32
+                ? (double)CpuKernels.ApplyBinary(BinaryOp.ReluGrad, (float)a, (float)b)
+                : CpuKernels.ApplyBinary(BinaryOp.ReluGrad, a, b)).ToArray();
+            Assert.Equal(reference.Select(BitConverter.DoubleToInt64Bits), fast.Select(BitConverter.DoubleToInt64Bits));
+        }
+    }
+
+    [Fact]
+    public void BatchNormRowsMatchTheirScalarTailBitForBit()
+    {
+        // A row of 37 runs mostly through the SIMD body; one element at a time runs only through the scalar tail.
+        var x = Randn([37], 9, DType.Float32).ToArray<float>();
+        var dy = Randn([37], 10, DType.Float32).ToArray<float>();
+        var reluOutput = Randn([37], 11, DType.Float32).ToArray<float>();
+        reluOutput[5] = 0f;
+        const float m = 0.3f, istd = 1.7f, w = -0.8f, meanDy = 0.05f, meanDyXhat = -0.2f;
+        var y = new float[37];
+        CpuKernels.NormalizeRow<float>(x, y, m, istd * w, 0.4f);
+        var yOne = x.Select(v => { var o = new float[1]; CpuKernels.NormalizeRow<float>([v], o, m, istd * w, 0.4f); return o[0]; });
+        Assert.Equal(yOne.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+        foreach (bool relu in new[] { false, true })
+        {
+            var dx = new float[37];
+            CpuKernels.BackwardDxRow<float>(x, dy, reluOutput, relu, dx, m, istd, w * istd, meanDy, meanDyXhat);
+            var dxOne = Enumerable.Range(0, 37).Select(j =>
+            {
+                var o = new float[1];
+                CpuKernels.BackwardDxRow<float>([x[j]], [dy[j]], [reluOutput[j]], relu, o, m, istd, w * istd, meanDy, meanDyXhat);
+                return o[0];
+            });
+            Assert.Equal(dxOne.Select(BitConverter.SingleToInt32Bits), dx.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
+    [Fact]
     public void BlockedSumMatchesSequentialReference()
     {
         var x = Randn([3, 20_001], 7);
