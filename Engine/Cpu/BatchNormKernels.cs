@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace IlgpuSeg.Engine;
 
@@ -43,15 +44,7 @@ internal sealed partial class CpuKernels
                 for (int i = 0; i < n; i++) sum += BlockSum<T>(xs.AsSpan(x.Offset + (i * c + ch) * s, s));
                 T m = sum / count;
                 T squares = T.Zero;
-                for (int i = 0; i < n; i++)
-                {
-                    int start = x.Offset + (i * c + ch) * s;
-                    for (int j = 0; j < s; j++)
-                    {
-                        T d = xs[start + j] - m;
-                        squares += d * d;
-                    }
-                }
+                for (int i = 0; i < n; i++) squares += BlockSumSquaredDeviations<T>(xs.AsSpan(x.Offset + (i * c + ch) * s, s), m);
                 ms[mean.Offset + ch] = m;
                 vs[variance.Offset + ch] = squares / count;
             }
@@ -79,6 +72,75 @@ internal sealed partial class CpuKernels
                 if (relu) TensorPrimitives.Max(ys.AsSpan(yi, s), T.Zero, ys.AsSpan(yi, s));
             }
         });
+    }
+
+    /// <summary>Σ (x − m)² over a row in <see cref="BlockSum{T}"/>'s order: four Vector256 accumulators, then lanes, then the tail.</summary>
+    internal static T BlockSumSquaredDeviations<T>(ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = Vector256<T>.Count, j = 0;
+        var mv = Vector256.Create(m);
+        Vector256<T> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        for (; j + 4 * w <= x.Length; j += 4 * w)
+        {
+            var d0 = Vector256.Create(x.Slice(j, w)) - mv;
+            var d1 = Vector256.Create(x.Slice(j + w, w)) - mv;
+            var d2 = Vector256.Create(x.Slice(j + 2 * w, w)) - mv;
+            var d3 = Vector256.Create(x.Slice(j + 3 * w, w)) - mv;
+            acc0 += d0 * d0;
+            acc1 += d1 * d1;
+            acc2 += d2 * d2;
+            acc3 += d3 * d3;
+        }
+        var acc = (acc0 + acc1) + (acc2 + acc3);
+        T sum = T.Zero;
+        for (int l = 0; l < w; l++) sum += acc[l];
+        for (; j < x.Length; j++)
+        {
+            T d = x[j] - m;
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// Σ g and Σ g·(x − m)·istd over a row, g gated by ReLU's step of the fused ReLU's output when there is one, in
+    /// <see cref="BlockSum{T}"/>'s order (two Vector256 accumulators per sum, then lanes, then the tail).
+    /// </summary>
+    internal static (T SumDy, T SumDyXhat) BlockSumsForBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, ReadOnlySpan<T> reluOutput, bool relu, T m, T istd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = Vector256<T>.Count, j = 0;
+        Vector256<T> mv = Vector256.Create(m), iv = Vector256.Create(istd);
+        Vector256<T> dy0 = default, dy1 = default, dx0 = default, dx1 = default;
+        for (; j + 2 * w <= x.Length; j += 2 * w)
+        {
+            var g0 = Vector256.Create(dy.Slice(j, w));
+            var g1 = Vector256.Create(dy.Slice(j + w, w));
+            if (relu)
+            {
+                g0 *= Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Create(reluOutput.Slice(j, w)), Vector256<T>.Zero), Vector256<T>.One, Vector256<T>.Zero);
+                g1 *= Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Create(reluOutput.Slice(j + w, w)), Vector256<T>.Zero), Vector256<T>.One, Vector256<T>.Zero);
+            }
+            dy0 += g0;
+            dy1 += g1;
+            dx0 += g0 * (Vector256.Create(x.Slice(j, w)) - mv) * iv;
+            dx1 += g1 * (Vector256.Create(x.Slice(j + w, w)) - mv) * iv;
+        }
+        var sdy = dy0 + dy1;
+        var sdx = dx0 + dx1;
+        T sumDy = T.Zero, sumDyXhat = T.Zero;
+        for (int l = 0; l < w; l++)
+        {
+            sumDy += sdy[l];
+            sumDyXhat += sdx[l];
+        }
+        for (; j < x.Length; j++)
+        {
+            T g = relu ? dy[j] * ApplyUnary(UnaryOp.Step, reluOutput[j], T.Zero, T.Zero) : dy[j]; // as ReLU's backward (BinaryOp.ReluGrad)
+            sumDy += g;
+            sumDyXhat += g * (x[j] - m) * istd;
+        }
+        return (sumDy, sumDyXhat);
     }
 
     /// <summary>y = (x − m)·scale + b on a row, in SIMD with the scalar formula as the tail (separate multiply and add, no FMA: same bits).</summary>
@@ -145,12 +207,9 @@ internal sealed partial class CpuKernels
                 for (int i = 0; i < n; i++)
                 {
                     int xi = x.Offset + (i * c + ch) * s, gi = dy.Offset + (i * c + ch) * s, ri = ro + (i * c + ch) * s;
-                    for (int j = 0; j < s; j++)
-                    {
-                        T g = rs == null ? gs[gi + j] : gs[gi + j] * ApplyUnary(UnaryOp.Step, rs[ri + j], T.Zero, T.Zero); // as ReLU's backward (BinaryOp.ReluGrad)
-                        sumDy += g;
-                        sumDyXhat += g * (xs[xi + j] - m) * istd;
-                    }
+                    var (rowDy, rowDyXhat) = BlockSumsForBackward(xs.AsSpan(xi, s), gs.AsSpan(gi, s), rs == null ? default : rs.AsSpan(ri, s), rs != null, m, istd);
+                    sumDy += rowDy;
+                    sumDyXhat += rowDyXhat;
                 }
                 dbs[dbias.Offset + ch] = sumDy;
                 dws[dweight.Offset + ch] = sumDyXhat;

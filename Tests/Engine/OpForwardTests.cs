@@ -101,6 +101,30 @@ public class OpForwardTests
     }
 
     [Fact]
+    public void BatchNormRowSumsMatchSequentialSums()
+    {
+        foreach (int n in new[] { 5, 37, 1000 })
+        {
+            var x = Randn([n], 12, DType.Float32).ToArray<float>();
+            var dy = Randn([n], 13, DType.Float32).ToArray<float>();
+            var reluOutput = Randn([n], 14, DType.Float32).ToArray<float>();
+            const float m = 0.1f, istd = 1.3f;
+            double squares = 0, sumDy = 0, sumDyXhat = 0;
+            for (int j = 0; j < n; j++)
+            {
+                squares += ((double)x[j] - m) * ((double)x[j] - m);
+                double g = reluOutput[j] > 0 ? dy[j] : 0;
+                sumDy += g;
+                sumDyXhat += g * ((double)x[j] - m) * istd;
+            }
+            Assert.Equal(squares, CpuKernels.BlockSumSquaredDeviations<float>(x, m), squares * 1e-5);
+            var (fastDy, fastDyXhat) = CpuKernels.BlockSumsForBackward<float>(x, dy, reluOutput, relu: true, m, istd);
+            Assert.Equal(sumDy, fastDy, 1e-4);
+            Assert.Equal(sumDyXhat, fastDyXhat, 1e-4);
+        }
+    }
+
+    [Fact]
     public void BlockedSumMatchesSequentialReference()
     {
         var x = Randn([3, 20_001], 7);
