@@ -33,6 +33,33 @@ public class BatchNormReluTests
         return [y.Data.ToDoubleArray(), x.Grad!.ToDoubleArray(), w.Grad!.ToDoubleArray(), b.Grad!.ToDoubleArray(), mean.ToDoubleArray(), variance.ToDoubleArray()];
     }
 
+    [Fact]
+    public void Float32TrainingBackwardAgreesWithFloat64()
+    {
+        // Channels at very different scales (one almost constant), 2 × 32² positions: the sums the backward takes cancel.
+        var values = Tensor.Normal([2, 6, 32, 32], new Generator(21), dtype: DType.Float64).ToDoubleArray();
+        double[] scale = [1, 10, 1e-2, 1e-4, 3, 1];
+        for (int i = 0; i < values.Length; i++) values[i] = values[i] * scale[i / 1024 % 6] + (i / 1024 % 6 == 4 ? 5 : 0);
+        var dyValues = Tensor.Normal([2, 6, 32, 32], new Generator(22), dtype: DType.Float64).ToDoubleArray();
+        double[][] Grads(DType dtype)
+        {
+            var x = Variable.Parameter(Tensor.FromArray(values, [2, 6, 32, 32]).To(dtype));
+            var w = Variable.Parameter(Tensor.FromArray(new double[] { 1, -0.5, 2, 1, 0.7, 1.3 }, [6]).To(dtype));
+            var b = Variable.Parameter(Tensor.FromArray(new double[] { 0, 0.1, -0.2, 0.3, 0, 0.5 }, [6]).To(dtype));
+            var y = F.BatchNorm(x, null, null, w, b, training: true, relu: true);
+            y.Backward(Tensor.FromArray(dyValues, [2, 6, 32, 32]).To(dtype));
+            return [x.Grad!.ToDoubleArray(), w.Grad!.ToDoubleArray(), b.Grad!.ToDoubleArray()];
+        }
+        var single = Grads(DType.Float32);
+        var exact = Grads(DType.Float64);
+        for (int k = 0; k < 3; k++)
+        {
+            double max = exact[k].Max(Math.Abs);
+            double err = exact[k].Zip(single[k], (e, s) => Math.Abs(e - s)).Max();
+            Assert.True(err <= 1e-4 * max, $"gradient {k}: max error {err:G3} against max |g| {max:G3}");
+        }
+    }
+
     [Theory]
     [InlineData(true, DType.Float32)]
     [InlineData(false, DType.Float32)]
