@@ -49,7 +49,9 @@ public static class TrainCommand
         var dplStatistics = new Option<string>("--dpl-statistics") { Description = "DPL's geometric statistics on the raw or unit-RMS prototypes: raw | unit", DefaultValueFactory = _ => "raw" };
         var dplTarget = new Option<string>("--dpl-target") { Description = "Prototypes DPL enhances: all or global (the fg masked average only)", DefaultValueFactory = _ => "all" };
         var dplBeta = new Option<double>("--dpl-beta") { Description = "β, the weight of DPL's diffusion loss", DefaultValueFactory = _ => 0.02 };
-        var dplLr = new Option<double>("--dpl-lr") { Description = "Initial learning rate of the DPL modules, decayed with the base rate (their L_diff is a mean over D channels)", DefaultValueFactory = _ => TrainConfig.DefaultDplLr };
+        var dplOptimizer = new Option<string>("--dpl-optimizer") { Description = "Optimiser of the DPL modules: adam (no weight decay) or sgd (the run's SGD, the first form)", DefaultValueFactory = _ => "adam" };
+        var dplInjection = new Option<string>("--dpl-injection") { Description = "DPL's condition c: input of the noise predictor ε_θ([p_t; emb(t); c]) or additive (ε_θ + α_t·c, the first form)", DefaultValueFactory = _ => "input" };
+        var dplLr = new Option<double?>("--dpl-lr") { Description = "Initial learning rate of the DPL modules, decayed with the base rate (default 1e-3 with adam, 0.5 with sgd: L_diff is a mean over D channels)" };
         var encoder = new Option<string>("--encoder")
         {
             Description = "resnet (Bottleneck blocks, random init), resnet-basic (BasicBlocks, random init) or resnet18-imagenet "
@@ -60,7 +62,7 @@ public static class TrainCommand
         var encoderLrScale = new Option<double>("--encoder-lr-scale") { Description = "Learning rate of the encoder's ResNet as a fraction of the head's", DefaultValueFactory = _ => 1.0 };
         var command = new Command("train", "Train a few-shot segmenter on superpixel pseudo-labels (no arguments: a short demo on synthetic phantoms)")
             { data, superpixels, head, setting, fold, testClasses, iterations, size, depth, width, seed, threads, checkpoints, every, snapshotEvery, resume, init, stopAfter, device,
-              alpWindows, japcForm, japcCalib, styleStream, raterScale, dplLoss, dplLambda, dplDiffGradient, dplNoise, dplStatistics, dplTarget, dplBeta, dplLr,
+              alpWindows, japcForm, japcCalib, styleStream, raterScale, dplLoss, dplLambda, dplDiffGradient, dplNoise, dplStatistics, dplTarget, dplBeta, dplOptimizer, dplInjection, dplLr,
               encoder, freezeBn, encoderLrScale };
         var datasetChoice = DatasetOption.Create();
         command.Options.Add(datasetChoice);
@@ -102,7 +104,9 @@ public static class TrainCommand
                     DplStatistics = parse.GetValue(dplStatistics)!,
                     DplTarget = parse.GetValue(dplTarget)!,
                     DplBeta = parse.GetValue(dplBeta),
-                    DplLr = parse.GetValue(dplLr),
+                    DplOptimizer = parse.GetValue(dplOptimizer)!,
+                    DplInjection = parse.GetValue(dplInjection)!,
+                    DplLr = parse.GetValue(dplLr) ?? TrainConfig.DefaultDplLr(parse.GetValue(dplOptimizer)!),
                     Init = parse.GetValue(init),
                     Encoder = parse.GetValue(encoder)!,
                     FreezeBatchNorm = parse.GetValue(freezeBn),
@@ -159,7 +163,7 @@ public static class TrainCommand
     {
         if (!Directory.Exists(config.Data)) throw new ArgumentException($"--data: folder '{config.Data}' does not exist");
         if (config.Head is not ("alp" or "dpl" or "japc" or "dpl+japc")) throw new ArgumentException($"--head: unknown head '{config.Head}' (alp, dpl, japc or dpl+japc)");
-        try { _ = config.Japc; _ = config.Dpl; _ = config.OwnStyleStream; _ = config.CellScaleRaters; }
+        try { _ = config.Japc; _ = config.Dpl; _ = config.AdamForDpl; _ = config.OwnStyleStream; _ = config.CellScaleRaters; }
         catch (ArgumentException e) { throw new ArgumentException($"--japc-*/--dpl-*/--style-stream/--rater-scale: {e.Message}"); }
         try { _ = config.ResNet; }
         catch (ArgumentException e) { throw new ArgumentException($"--encoder: {e.Message}"); }

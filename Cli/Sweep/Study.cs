@@ -190,6 +190,9 @@ public sealed record Study
                 json[key] = value?.DeepClone();
             }
         }
+        // As `train --dpl-optimizer sgd` does: an optimiser without its own rate gets that optimiser's default rate.
+        if (!new[] { Train, options }.Any(f => f?.ContainsKey(nameof(TrainConfig.DplLr)) == true))
+            json[nameof(TrainConfig.DplLr)] = TrainConfig.DefaultDplLr(json[nameof(TrainConfig.DplOptimizer)]!.GetValue<string>());
         TrainConfig config;
         try
         {

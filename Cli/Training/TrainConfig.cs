@@ -61,12 +61,22 @@ public sealed record TrainConfig
     /// <summary>DPL's K averaged variants at inference (and in training, with matched noise); eval may override it.</summary>
     public int DplVariants { get; init; } = DplConfig.Default.Variants;
     /// <summary>
-    /// The DPL modules' ("dpl.*") initial learning rate, decayed by the schedule as the base rate is (METHODS §6: the denoiser
-    /// must learn; at the base rate 1e-3 L_diff stayed ≈ 1). Checkpoints from before it existed ran at <see cref="LearningRate"/>.
+    /// The DPL modules' ("dpl.*") optimiser (METHODS §6: the denoiser must learn): "adam" (torch.optim.Adam, no weight decay) or
+    /// "sgd" (the first form: the run's SGD with its momentum and weight decay at <see cref="DplLr"/>). On CHAOS prototypes L_diff
+    /// stayed near 1 under SGD at any rate that did not diverge, and weight decay alone held it there (the i17 note).
     /// </summary>
-    public double DplLr { get; init; } = DefaultDplLr;
-    /// <summary>Chosen on CHAOS (D = 256, see the i16 note): L_diff is a mean over the D channels, so SGD needs a rate ~D times the base one.</summary>
-    public const double DefaultDplLr = 0.5;
+    public string DplOptimizer { get; init; } = "adam";
+    /// <summary>How DPL's condition reaches the noise predictor: "input" (ε_θ([p_t; emb(t); c])) or "additive" (the first form, ε_θ + α_t·c).</summary>
+    public string DplInjection { get; init; } = "input";
+    /// <summary>
+    /// The DPL modules' initial learning rate, decayed by the schedule as the base rate is. Checkpoints from before it existed ran
+    /// at <see cref="LearningRate"/>.
+    /// </summary>
+    public double DplLr { get; init; } = DefaultDplLr("adam");
+    /// <summary>Adam's usual 1e-3; SGD needs ~D times the base rate because L_diff is a mean over the D = 256 channels (the i16 note).</summary>
+    public static double DefaultDplLr(string optimizer) => optimizer == "sgd" ? 0.5 : 1e-3;
+    [JsonIgnore]
+    public bool AdamForDpl => Choice(DplOptimizer, "adam", "sgd", "DPL optimizer");
     /// <summary>Episodes from ground-truth labels of the training classes instead of superpixels (the demo uses this).</summary>
     public bool SupervisedEpisodes { get; init; }
     /// <summary>Label names, evaluated classes, label groups and fold size (checkpoints from before it existed are CHAOS).</summary>
@@ -138,6 +148,7 @@ public sealed record TrainConfig
         LossWeight = DplBeta >= 0 && double.IsFinite(DplBeta) ? DplBeta : throw new ArgumentException($"DPL β {DplBeta} must be a finite number ≥ 0"),
         InferenceStart = DplStart is >= 1 and var start && start <= DplConfig.Default.Steps ? start
             : throw new ArgumentException($"DPL start step {DplStart} must be in 1..{DplConfig.Default.Steps}"),
+        Injection = Choice(DplInjection, "input", "additive", "DPL injection") ? Models.DplInjection.Input : Models.DplInjection.Additive,
         Variants = DplVariants >= 1 ? DplVariants : throw new ArgumentException($"DPL variants K = {DplVariants} must be at least 1"),
     };
 
@@ -172,7 +183,7 @@ public sealed record TrainConfig
     private static readonly (string Key, string First)[] FirstForms =
     [
         (nameof(JapcForm), "attention"), (nameof(JapcCalib), "raw"), (nameof(DplDiffGradient), "scaled"), (nameof(DplNoise), "first"),
-        (nameof(DplStatistics), "unit"), (nameof(StyleStream), "episode"), (nameof(RaterScale), "pixel"),
+        (nameof(DplStatistics), "unit"), (nameof(DplOptimizer), "sgd"), (nameof(DplInjection), "additive"), (nameof(StyleStream), "episode"), (nameof(RaterScale), "pixel"),
     ];
 
     /// <summary>True for <paramref name="revised"/>, false for <paramref name="first"/>; anything else is an error naming the option.</summary>
@@ -180,13 +191,15 @@ public sealed record TrainConfig
         value == revised || (value == first ? false : throw new ArgumentException($"unknown {what} '{value}' ({revised} or {first})"));
 
     /// <summary>
-    /// Each parameter's learning rate as a multiple of the base rate: the encoder's ResNet at <see cref="EncoderLrScale"/>, DPL's
-    /// modules at <see cref="DplLr"/> / <see cref="LearningRate"/> (0 when the base rate is 0: such a run trains nothing).
+    /// Each SGD parameter's learning rate as a multiple of the base rate: the encoder's ResNet at <see cref="EncoderLrScale"/>, DPL's
+    /// modules (when SGD trains them) at <see cref="DplLr"/> / <see cref="LearningRate"/> (0 when the base rate is 0: such a run trains nothing).
     /// </summary>
     public double LrScale(string parameter) =>
         parameter.StartsWith("encoder.backbone.", StringComparison.Ordinal) ? EncoderLrScale
-        : parameter.StartsWith("dpl.", StringComparison.Ordinal) ? (LearningRate == 0 ? 0 : DplLr / LearningRate)
+        : IsDplParameter(parameter) ? (LearningRate == 0 ? 0 : DplLr / LearningRate)
         : 1.0;
+
+    public static bool IsDplParameter(string parameter) => parameter.StartsWith("dpl.", StringComparison.Ordinal);
 
     /// <summary>The fields that must agree between a checkpoint and a resumed run (paths may move; the init file's hash may not).</summary>
     public bool SameRunAs(TrainConfig other) =>

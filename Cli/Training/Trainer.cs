@@ -103,16 +103,21 @@ public static class Trainer
         var runner = HeadRunner.Create(config, modelGen, noiseGen, acc);
         var model = runner.Model;
         var parameters = model.NamedParameters().ToList();
-        var sgd = new Sgd(parameters, config.LearningRate, config.Momentum, config.WeightDecay)
+        // DPL's modules under Adam (METHODS §6: the denoiser must learn), the rest under SGD; the first form gives SGD all of them.
+        bool adamForDpl = config.AdamForDpl && parameters.Any(p => TrainConfig.IsDplParameter(p.Name));
+        var sgd = new Sgd(adamForDpl ? parameters.Where(p => !TrainConfig.IsDplParameter(p.Name)).ToList() : parameters, config.LearningRate, config.Momentum, config.WeightDecay)
         {
             LrScale = config.LrScale,
         };
+        var adam = adamForDpl ? new Adam(parameters.Where(p => TrainConfig.IsDplParameter(p.Name)).ToList(), config.DplLr) : null;
         var decay = new StepDecay(config.LearningRate, config.Gamma, config.DecayEvery);
+        var dplDecay = new StepDecay(config.DplLr, config.Gamma, config.DecayEvery);
         int start = 0, skipped = 0;
         if (checkpoint != null)
         {
             model.LoadStateDict(checkpoint.Model, strict: true);
-            sgd.LoadStateDict(checkpoint.Optimizer);
+            sgd.LoadStateDict(checkpoint.Optimizer.Where(kv => adam == null || !TrainConfig.IsDplParameter(kv.Key)).ToDictionary());
+            adam?.LoadStateDict(checkpoint.Optimizer.Where(kv => TrainConfig.IsDplParameter(kv.Key)).ToDictionary());
             (modelGen.Counter, episodeGen.Counter, runner.NoiseCounter, styleGen.Counter, start, skipped) =
                 (checkpoint.ModelCounter, checkpoint.EpisodeCounter, checkpoint.NoiseCounter, checkpoint.StyleCounter, checkpoint.Iteration, checkpoint.Skipped);
             log.WriteLine($"resuming from {resumePath} at iteration {start}");
@@ -139,6 +144,7 @@ public static class Trainer
         {
             using var stepScope = TensorScope.Open(); // the step's tensors go back to the pool at the end of each iteration
             sgd.LearningRate = decay.At(it);
+            if (adam != null) adam.LearningRate = dplDecay.At(it);
             var episode = nextEpisode(episodeGen);
             var supportImage = EpisodeTensors.Image(episode.SupportImage, config.InputSize, acc);
             var queryImage = EpisodeTensors.Image(episode.QueryImage, config.InputSize, acc);
@@ -165,7 +171,8 @@ public static class Trainer
             {
                 metrics.Flush();
                 var state = new Checkpoint(config, it + 1, episodeGen.Counter, modelGen.Counter, runner.NoiseCounter, skipped,
-                    model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), sgd.StateDict()) { StyleCounter = styleGen.Counter };
+                    model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value),
+                    adam == null ? sgd.StateDict() : sgd.StateDict().Concat(adam.StateDict()).ToDictionary()) { StyleCounter = styleGen.Counter };
                 state.Save(checkpointPath);
                 if (snapshot) state.Save(Path.Combine(checkpointDir, SnapshotName(it + 1)));
                 watch.Update(it + 1, skipped);
@@ -184,7 +191,9 @@ public static class Trainer
                 throw new TrainingDivergedException($"loss is {total} at iteration {it + 1} (query {loss.Query}, align {loss.Align}); stopping. Last checkpoint: {checkpointPath}");
             loss.Total.Backward();
             sgd.Step();
+            adam?.Step();
             sgd.ZeroGrad();
+            adam?.ZeroGrad();
             recent.Enqueue(total);
             if (recent.Count > 50) recent.Dequeue();
             metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{it + 1},{total:G6},{loss.Query:G6},{loss.Align:G6},{loss.Diff ?? 0:G6},{loss.Calib:G6},{sgd.LearningRate:G6},{skipped},"

@@ -96,7 +96,7 @@ public class RevisedHeadsTrainingTests
             var data = PhantomsWithSuperpixels(root);
             var config = Tiny(data, head) with
             {
-                DplLoss = dplLoss, DplDiffGradient = "scaled", DplNoise = "first", DplStatistics = "unit", JapcForm = "attention", JapcCalib = "raw",
+                DplLoss = dplLoss, DplDiffGradient = "scaled", DplNoise = "first", DplStatistics = "unit", DplOptimizer = "sgd", DplInjection = "additive", JapcForm = "attention", JapcCalib = "raw",
                 StyleStream = "episode", RaterScale = "pixel",
             };
             byte[] Run(string name, int threads) => File.ReadAllBytes(Trainer.Run(config, Path.Combine(root, name), 100, null,
@@ -169,6 +169,7 @@ public class RevisedHeadsTrainingTests
         Assert.Equal("panet", config.DplLoss);
         Assert.Equal("gated", config.JapcForm);
         Assert.Equal(DplConfig.First with { Loss = DplLoss.Panet }, config.Dpl);
+        Assert.False(config.AdamForDpl);
         Assert.False(config.Japc.UnitCalibration);
         Assert.False(config.OwnStyleStream);
         Assert.False(config.CellScaleRaters);

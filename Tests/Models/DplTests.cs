@@ -124,10 +124,15 @@ public class DplTests
     [Fact]
     public void NoisePredictorGradients()
     {
-        var dpl = SmallModule();
-        Check(v => dpl.PredictNoise(v[0], 4), Randn([3, 6], 9));
-        var pt = new Variable(Randn([3, 6], 10));
-        CheckParameters(dpl.NoisePredictor, () => F.Sum(F.Mul(dpl.PredictNoise(pt, 2), new Variable(Randn([3, 6], 11)))));
+        // The condition as ε_θ's input (default) and added as α_t·c (the first form): gradients to p_t, c and ε_θ's weights.
+        foreach (var injection in new[] { DplInjection.Input, DplInjection.Additive })
+        {
+            var dpl = new DplModule(Small with { Injection = injection }, 6, new Generator(1), DType.Float64);
+            Check(v => dpl.PredictNoise(v[0], 4, v[1]), Randn([3, 6], 9), Randn([3, 6], 12));
+            var pt = new Variable(Randn([3, 6], 10));
+            var c = new Variable(Randn([3, 6], 12));
+            CheckParameters(dpl.NoisePredictor, () => F.Sum(F.Mul(dpl.PredictNoise(pt, 2, c), new Variable(Randn([3, 6], 11)))));
+        }
     }
 
     [Fact]

@@ -31,6 +31,11 @@ public class PilotStudyTests
             Assert.All(runs.Where(r => r.LabelSet == 0), r => Assert.EndsWith("f0-kidneys.safetensors", r.Config.Init));
             Assert.All(runs.Where(r => r.LabelSet == 1), r => Assert.EndsWith("f0-liver-spleen.safetensors", r.Config.Init));
             Assert.True(study.Evaluation.AllSupports);
+            // An arm that picks DPL's optimiser without a rate gets that optimiser's default rate, as `train` gives it.
+            System.Text.Json.Nodes.JsonObject Options(string json) => System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+            Assert.Equal(0.5, study.Config("dpl", Options("""{"DplOptimizer":"sgd"}"""), 0, 0, 1, 10, null).DplLr);
+            Assert.Equal(1e-3, study.Config("dpl", null, 0, 0, 1, 10, null).DplLr);
+            Assert.Equal(0.2, study.Config("dpl", Options("""{"DplOptimizer":"sgd","DplLr":0.2}"""), 0, 0, 1, 10, null).DplLr);
         }
         finally { Directory.Delete(root, true); }
     }

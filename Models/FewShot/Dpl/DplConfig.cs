@@ -9,6 +9,15 @@ public enum DplTarget
     Global,
 }
 
+/// <summary>How the spatial condition c steers the noise predictor (METHODS §6: the denoiser must learn).</summary>
+public enum DplInjection
+{
+    /// <summary>c is an input of ε_θ: ε̂ = ε_θ([p_t; emb(t); c]), so the predictor sees p0's condition and t together (default).</summary>
+    Input,
+    /// <summary>The first form (eq. 10): ε̂ = ε_θ([p_t; emb(t)]) + α_t·c, with c blind to t and α_t ≤ 0.1.</summary>
+    Additive,
+}
+
 /// <summary>Which terms form the DPL segmenter's loss (METHODS §3 and §6).</summary>
 public enum DplLoss
 {
@@ -35,7 +44,8 @@ public enum DplLoss
 /// β·L_diff's gradient reaches the encoder (false: β·L_diff everywhere, so β also scales ε_θ's learning signal);
 /// MatchedNoise: training enhances with t* and K variants as inference does and draws L_diff's t from U{1..t*}
 /// (false: one t ~ U{1..T}, K = 1, L_diff at that t); RawStatistics: the geometric statistics of the condition are
-/// taken on the raw p0 (false: on the unit-RMS copy, where two of the four are functions of the mean).
+/// taken on the raw p0 (false: on the unit-RMS copy, where two of the four are functions of the mean); <see cref="Injection"/>:
+/// c is an input of ε_θ (first form: added as α_t·c, blind to t and at most 0.1 of it).
 /// </summary>
 public sealed record DplConfig(
     int Steps = 20,
@@ -56,11 +66,12 @@ public sealed record DplConfig(
     bool SplitDiffusionGradient = true,
     bool MatchedNoise = true,
     bool RawStatistics = true,
+    DplInjection Injection = DplInjection.Input,
     ulong InferenceSeed = 0,
     bool UnitScale = true)
 {
     public static DplConfig Default => new();
 
     /// <summary>The forms before METHODS §6: eq. 15 in place of PANet alignment, β on all of L_diff, t ~ U{1..T} with K = 1, statistics of the unit-RMS p0.</summary>
-    public static DplConfig First => new(Loss: DplLoss.Replaced, SplitDiffusionGradient: false, MatchedNoise: false, RawStatistics: false);
+    public static DplConfig First => new(Loss: DplLoss.Replaced, SplitDiffusionGradient: false, MatchedNoise: false, RawStatistics: false, Injection: DplInjection.Additive);
 }

@@ -40,7 +40,7 @@ public sealed class DplModule : Module
         Schedule = new DiffusionSchedule(config.Steps, config.CosineOffset, config.BetaMin, config.BetaMax);
         int h = config.Hidden;
         NoisePredictor = RegisterModule("noise_predictor", new Sequential(
-            new Linear(dim + config.EmbeddingDim, h, init, dtype: dtype, accelerator: accelerator), new SiLU(),
+            new Linear(dim + config.EmbeddingDim + (config.Injection == DplInjection.Additive ? 0 : dim), h, init, dtype: dtype, accelerator: accelerator), new SiLU(),
             new Linear(h, h, init, dtype: dtype, accelerator: accelerator), new SiLU(),
             new Linear(h, dim, init, dtype: dtype, accelerator: accelerator)));
         ConditionEncoder = RegisterModule("condition_encoder", new Sequential(
@@ -57,7 +57,7 @@ public sealed class DplModule : Module
 
     public DiffusionSchedule Schedule { get; }
 
-    /// <summary>ε_θ: Linear(D + E → H) · SiLU · Linear(H → H) · SiLU · Linear(H → D) on [p_t; emb(t)].</summary>
+    /// <summary>ε_θ: Linear(D + E (+ D) → H) · SiLU · Linear(H → H) · SiLU · Linear(H → D) on [p_t; emb(t) (; c)].</summary>
     public Sequential NoisePredictor { get; }
 
     /// <summary>f_enc: Linear(D + 4 → H) · SiLU · Linear(H → D) on [p0; g].</summary>
@@ -86,11 +86,16 @@ public sealed class DplModule : Module
         return Tensor.FromArray(values, [1, dim], accelerator).To(dtype);
     }
 
-    /// <summary>ε_θ(p_t, t) [n, D] for p_t [n, D].</summary>
-    public Variable PredictNoise(Variable pt, int t)
+    /// <summary>
+    /// The predicted noise ε̂ [n, D] for p_t [n, D] at step t under condition c [n, D] (<see cref="DplConfig.Injection"/>):
+    /// ε_θ([p_t; emb(t); c]) with c as an input, ε_θ([p_t; emb(t)]) + α_t·c in the first form.
+    /// </summary>
+    public Variable PredictNoise(Variable pt, int t, Variable condition)
     {
-        var emb = TimestepEmbedding(t, Config.EmbeddingDim, pt.DType, pt.Data.Accelerator).Expand(pt.Shape[0], Config.EmbeddingDim);
-        return NoisePredictor.Forward(F.Concat([pt, new Variable(emb)], 1));
+        var emb = new Variable(TimestepEmbedding(t, Config.EmbeddingDim, pt.DType, pt.Data.Accelerator).Expand(pt.Shape[0], Config.EmbeddingDim));
+        if (Config.Injection == DplInjection.Additive)
+            return F.Add(NoisePredictor.Forward(F.Concat([pt, emb], 1)), F.MulScalar(condition, ConditionWeight(t)));
+        return NoisePredictor.Forward(F.Concat([pt, emb, condition], 1));
     }
 
     /// <summary>
@@ -121,7 +126,7 @@ public sealed class DplModule : Module
     public Variable Condition(Variable p0, Variable raw) =>
         ConditionEncoder.Forward(F.Concat([p0, GeometricStatistics(Config.RawStatistics ? raw : p0)], 1));
 
-    /// <summary>The condition's injection weight α_t = scale·(1 − t/T) (eq. 10).</summary>
+    /// <summary>The condition's injection weight α_t = scale·(1 − t/T) (eq. 10; the first, additive injection).</summary>
     public double ConditionWeight(int t) => Config.ConditionScale * (1 - (double)t / Config.Steps);
 
     /// <summary>The forward process p_t = √ᾱ_t·p0 + √(1 − ᾱ_t)·ε.</summary>
@@ -129,7 +134,7 @@ public sealed class DplModule : Module
         F.Add(F.MulScalar(p0, Math.Sqrt(Schedule.AlphaBar[t])), new Variable(Ops.MulScalar(epsilon, Math.Sqrt(1 - Schedule.AlphaBar[t]))));
 
     /// <summary>
-    /// The reverse chain from p_t down to p_0 with ε̂_s = ε_θ(p_s, s) + α_s·c at every step s = t..1 and fresh
+    /// The reverse chain from p_t down to p_0 with ε̂_s = <see cref="PredictNoise"/>(p_s, s, c) at every step s = t..1 and fresh
     /// noise z from <paramref name="generator"/> at every step but the last. Returns p_0 and ε̂_t (the first
     /// prediction, which the diffusion loss compares with the ε that made p_t).
     /// </summary>
@@ -139,7 +144,7 @@ public sealed class DplModule : Module
         Variable? first = null;
         for (int s = t; s >= 1; s--)
         {
-            var epsHat = F.Add(PredictNoise(p, s), F.MulScalar(condition, ConditionWeight(s)));
+            var epsHat = PredictNoise(p, s, condition);
             first ??= epsHat;
             var z = s > 1 ? Tensor.Normal(p.Shape, generator, dtype: p.DType, accelerator: p.Data.Accelerator) : null;
             p = F.DiffusionReverseStep(p, epsHat, z, Schedule.Step(s));
@@ -199,7 +204,7 @@ public sealed class DplModule : Module
 
     /// <summary>
     /// The DDPM objective on prototypes p0 [m, D] at s ~ U{1..<paramref name="maxStep"/>}: mean‖ε − ε̂_s‖² with
-    /// ε̂_s = ε_θ(p_s, s) + α_s·c. With <see cref="DplConfig.SplitDiffusionGradient"/> the gradient that reaches p0 (and
+    /// ε̂_s = <see cref="PredictNoise"/>(p_s, s, c). With <see cref="DplConfig.SplitDiffusionGradient"/> the gradient that reaches p0 (and
     /// through it the encoder) is scaled by β while the DPL modules get it whole; the caller then adds L_diff at weight
     /// <see cref="DiffusionTermWeight"/> = 1.
     /// </summary>
@@ -209,7 +214,7 @@ public sealed class DplModule : Module
         var (unit, _) = UnitScaled(source);
         int s = 1 + generator.NextInt(maxStep);
         var epsilon = Tensor.Normal(unit.Shape, generator, dtype: unit.DType, accelerator: unit.Data.Accelerator);
-        var epsHat = F.Add(PredictNoise(Noise(unit, epsilon, s), s), F.MulScalar(Condition(unit, source), ConditionWeight(s)));
+        var epsHat = PredictNoise(Noise(unit, epsilon, s), s, Condition(unit, source));
         return (F.MseLoss(epsHat, new Variable(epsilon)), s);
     }
 
