@@ -37,8 +37,9 @@ public class TrainInitTests
             var stage1 = Train(Tiny(data, "alp", 6), Path.Combine(root, "stage1"));
             var stage1Path = Path.Combine(root, "stage1", Trainer.CheckpointName);
 
-            // Learning rate 0 and no weight decay: the weights stay what --init loaded (batch-norm statistics still move).
-            var frozen = Tiny(data, "dpl", 2) with { LearningRate = 0, WeightDecay = 0 };
+            // Learning rates 0 (DPL's Adam has its own) and no weight decay: the weights stay what --init loaded (batch-norm
+            // statistics still move).
+            var frozen = Tiny(data, "dpl", 2) with { LearningRate = 0, WeightDecay = 0, DplLr = 0 };
             var armed = Train(frozen with { Init = stage1Path }, Path.Combine(root, "arm"));
             var scratch = Train(frozen, Path.Combine(root, "scratch"));
             Assert.Equal(stage1Path, armed.Config.Init);
