@@ -118,8 +118,8 @@ internal sealed partial class CpuKernels
             var g1 = Vector256.Create(dy.Slice(j + w, w));
             if (relu)
             {
-                g0 *= Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Create(reluOutput.Slice(j, w)), Vector256<T>.Zero), Vector256<T>.One, Vector256<T>.Zero);
-                g1 *= Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Create(reluOutput.Slice(j + w, w)), Vector256<T>.Zero), Vector256<T>.One, Vector256<T>.Zero);
+                g0 *= Step(Vector256.Create(reluOutput.Slice(j, w)));
+                g1 *= Step(Vector256.Create(reluOutput.Slice(j + w, w)));
             }
             dy0 += g0;
             dy1 += g1;
@@ -170,7 +170,7 @@ internal sealed partial class CpuKernels
             for (; j <= dx.Length - Vector<T>.Count; j += Vector<T>.Count)
             {
                 var g = new Vector<T>(dy[j..]);
-                if (relu) g *= Vector.ConditionalSelect(Vector.GreaterThan(new Vector<T>(reluOutput[j..]), Vector<T>.Zero), Vector<T>.One, Vector<T>.Zero);
+                if (relu) g *= Step(new Vector<T>(reluOutput[j..]));
                 var xhat = (new Vector<T>(x[j..]) - mv) * iv;
                 (wv * (g - mdy - xhat * mdx)).CopyTo(dx[j..]);
             }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace IlgpuSeg.Engine;
 
@@ -158,6 +159,14 @@ internal sealed partial class CpuKernels
         }
     }
 
+    /// <summary><see cref="UnaryOp.Step"/> on a vector: exactly 1 where x &gt; 0, else 0 (NaN included), as <see cref="ApplyUnary{T}"/>.</summary>
+    internal static Vector<T> Step<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), Vector<T>.One, Vector<T>.Zero);
+
+    /// <summary>The same on a Vector256 (the fixed-width reductions use it).</summary>
+    internal static Vector256<T> Step<T>(Vector256<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), Vector256<T>.One, Vector256<T>.Zero);
+
     /// <summary>
     /// ReLU's backward on a row, y = g·step(gate), in SIMD: the same multiply by exactly 1 or 0 as the scalar
     /// <see cref="ApplyBinary{T}"/> (so −0 and NaN come out the same), which the tail uses.
@@ -168,8 +177,7 @@ internal sealed partial class CpuKernels
         if (Vector.IsHardwareAccelerated)
             for (; j <= y.Length - Vector<T>.Count; j += Vector<T>.Count)
             {
-                var step = Vector.ConditionalSelect(Vector.GreaterThan(new Vector<T>(gate[j..]), Vector<T>.Zero), Vector<T>.One, Vector<T>.Zero);
-                (new Vector<T>(g[j..]) * step).CopyTo(y[j..]);
+                (new Vector<T>(g[j..]) * Step(new Vector<T>(gate[j..]))).CopyTo(y[j..]);
             }
         for (; j < y.Length; j++) y[j] = ApplyBinary(BinaryOp.ReluGrad, g[j], gate[j]);
     }
