@@ -45,7 +45,10 @@ public sealed record StudyArm
 /// <summary>How every arm run is evaluated after training (the fold's evaluation protocol, PROTOCOL §6).</summary>
 public sealed record StudyEvaluation
 {
-    /// <summary>Score per simulated rater (METHODS §4) instead of against the ground truth only.</summary>
+    /// <summary>
+    /// Also score per simulated rater (METHODS §4, at the feature scale of §6), beside the ground-truth score: a second file per run
+    /// (dice_raters.csv, dice_supports_raters.csv) and a second table from <c>sweep collect</c>, so JAPC is scored per rater.
+    /// </summary>
     public bool SimulatedRaters { get; init; }
     /// <summary>Rotate the support over the fold's unseen scans (METHODS §7.3); <c>sweep collect</c> then pairs on every support–query pair.</summary>
     public bool AllSupports { get; init; }

@@ -9,17 +9,40 @@ namespace IlgpuSeg.Cli.Sweep;
 /// <c>sweep collect</c>: every arm run's evaluation (dice_supports.csv when the study rotates the support, else dice.csv) paired with the control's of the same unit, then the
 /// paired analysis per arm and organ (and the organ mean). Writes units.csv, paired.csv and paired.md into the study's
 /// output folder; Dice is in percent. Units where the arm or the control has no evaluation yet are left out and named.
+/// A study that also scores per simulated rater gets the same analysis of those files (units_raters.csv, paired_raters.csv,
+/// a second table in paired.md).
 /// </summary>
 public static class StudyCollector
 {
     public const string UnitsName = "units.csv", PairedName = "paired.csv", MarkdownName = "paired.md";
     public const string MeanOrgan = "mean";
 
-    /// <summary>Writes the three files and returns the Markdown table; <paramref name="log"/> gets the units left out.</summary>
+    /// <summary>Writes the files and returns the Markdown; <paramref name="log"/> gets the units left out.</summary>
     public static string Run(Study study, IReadOnlyList<PlannedRun> runs, TextWriter log)
     {
-        var dice = runs.Where(r => !r.IsStage1 && (File.Exists(r.SupportsDicePath) || File.Exists(r.DicePath)))
-            .ToDictionary(r => (r.Arm!, r.Unit), r => File.Exists(r.SupportsDicePath) ? PerOrganOverSupports(r.SupportsDicePath) : PerOrgan(r.DicePath));
+        var markdown = new StringBuilder();
+        foreach (var raters in study.Evaluation.SimulatedRaters ? new[] { false, true } : [false])
+        {
+            string suffix = raters ? "_raters" : "";
+            var (units, paired, table) = Analyse(study, runs, raters, log);
+            if (study.Evaluation.SimulatedRaters)
+                markdown.Append(raters ? "\n### Per simulated rater (raters averaged per support–query pair)\n\n" : "### Against the ground truth\n\n");
+            markdown.Append(table);
+            Directory.CreateDirectory(study.OutDir);
+            AtomicFile.WriteAllText(Path.Combine(study.OutDir, Path.ChangeExtension(UnitsName, null) + suffix + ".csv"), units);
+            AtomicFile.WriteAllText(Path.Combine(study.OutDir, Path.ChangeExtension(PairedName, null) + suffix + ".csv"), paired);
+        }
+        markdown.Append(CultureInfo.InvariantCulture, $"\nDice in percent; control: {study.Control}. {PairedAnalysis.Formulas}\n");
+        AtomicFile.WriteAllText(Path.Combine(study.OutDir, MarkdownName), markdown.ToString());
+        return markdown.ToString();
+    }
+
+    /// <summary>units.csv, paired.csv and the Markdown table of one scoring (ground truth or simulated raters).</summary>
+    private static (string Units, string Paired, string Markdown) Analyse(Study study, IReadOnlyList<PlannedRun> runs, bool raters, TextWriter log)
+    {
+        var all = study.Evaluation.AllSupports;
+        var dice = runs.Where(r => !r.IsStage1 && File.Exists(r.EvaluationPath(all, raters)))
+            .ToDictionary(r => (r.Arm!, r.Unit), r => all ? PerOrganOverSupports(r.EvaluationPath(all, raters)) : PerOrgan(r.EvaluationPath(all, raters)));
         var units = new StringBuilder("arm,unit,organ,dice_arm,dice_control,delta\n");
         var paired = new StringBuilder("arm,organ,n_units,mean_delta,ci_low,ci_high,p_signflip,sigma_d,smallest_detectable_effect\n");
         var markdown = new StringBuilder("| arm | organ | units | mean Δ Dice | 95 % interval | sign-flip p | σ_d | smallest detectable effect |\n|---|---|---:|---:|---|---:|---:|---:|\n");
@@ -31,7 +54,7 @@ public static class StudyCollector
             {
                 if (!dice.TryGetValue((arm, unit), out var a) || !dice.TryGetValue((study.Control, unit), out var c))
                 {
-                    log.WriteLine($"left out: unit {unit} of arm {arm} (the arm or the control {study.Control} has no evaluation yet)");
+                    log.WriteLine($"left out{(raters ? " (simulated raters)" : "")}: unit {unit} of arm {arm} (the arm or the control {study.Control} has no evaluation yet)");
                     continue;
                 }
                 foreach (var organ in a.Keys.Where(c.ContainsKey))
@@ -50,12 +73,7 @@ public static class StudyCollector
                     $"| {arm} | {organ} | {r.Units} | {r.MeanDelta:+0.00;-0.00;0.00} | [{r.CiLow:F2}, {r.CiHigh:F2}] | {r.PSignFlip:F4} | {r.SigmaD:F2} | {r.SmallestDetectableEffect:F2} |\n");
             }
         }
-        markdown.Append(CultureInfo.InvariantCulture, $"\nDice in percent; control: {study.Control}. {PairedAnalysis.Formulas}\n");
-        Directory.CreateDirectory(study.OutDir);
-        AtomicFile.WriteAllText(Path.Combine(study.OutDir, UnitsName), units.ToString());
-        AtomicFile.WriteAllText(Path.Combine(study.OutDir, PairedName), paired.ToString());
-        AtomicFile.WriteAllText(Path.Combine(study.OutDir, MarkdownName), markdown.ToString());
-        return markdown.ToString();
+        return (units.ToString(), paired.ToString(), markdown.ToString());
     }
 
     /// <summary>

@@ -23,6 +23,10 @@ public sealed record PlannedRun(int Index, string Id, string? Arm, int Fold, int
 
     /// <summary>The support rotation's per-scan rows (study evaluation <c>all_supports</c>).</summary>
     public string SupportsDicePath => Path.Combine(Folder, FoldEvaluation.SupportsCsvName);
+
+    /// <summary>Where the evaluation's rows go: against the ground truth, or per simulated rater (study evaluation <c>simulated_raters</c>).</summary>
+    public string EvaluationPath(bool allSupports, bool raters) =>
+        (allSupports ? SupportsDicePath : DicePath) is var path && raters ? Path.ChangeExtension(path, null) + "_raters.csv" : path;
 }
 
 /// <summary>The runs of a study in a fixed order: every stage-1 run (fold, split), then every arm run (fold, split, seed, arm).</summary>

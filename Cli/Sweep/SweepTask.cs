@@ -33,20 +33,26 @@ public static class SweepTask
             {
                 var checkpoint = Checkpoint.Load(run.CheckpointPath);
                 var runner = Trainer.LoadRunner(checkpoint, acc);
-                if (study.Evaluation.AllSupports)
+                foreach (var raters in study.Evaluation.SimulatedRaters ? new[] { false, true } : [false])
                 {
-                    var (_, _, results) = FoldEvaluation.RunAllSupports(runner, checkpoint.Config, run.Config.Data, run.Fold, acc, study.Evaluation.SimulatedRaters);
-                    AtomicFile.WriteAllText(run.SupportsDicePath, FoldEvaluation.SupportsCsv(results));
-                    AtomicFile.WriteAllText(run.DicePath, FoldEvaluation.Csv(results[0].Result));
-                    meanDice = 100 * results.Average(r => r.Result.MeanDice);
-                    log.WriteLine($"{run.Id}: organ-mean Dice {meanDice:F2} (mean over {results.Count} supports)");
-                }
-                else
-                {
-                    var (_, _, result) = FoldEvaluation.Run(runner, checkpoint.Config, run.Config.Data, run.Fold, acc, study.Evaluation.SimulatedRaters);
-                    AtomicFile.WriteAllText(run.DicePath, FoldEvaluation.Csv(result));
-                    meanDice = 100 * result.MeanDice;
-                    log.WriteLine($"{run.Id}: organ-mean Dice {meanDice:F2}");
+                    string scored = raters ? "per simulated rater" : "against the ground truth", path = run.EvaluationPath(study.Evaluation.AllSupports, raters);
+                    double mean;
+                    if (study.Evaluation.AllSupports)
+                    {
+                        var (_, _, results) = FoldEvaluation.RunAllSupports(runner, checkpoint.Config, run.Config.Data, run.Fold, acc, raters);
+                        AtomicFile.WriteAllText(path, FoldEvaluation.SupportsCsv(results));
+                        if (!raters) AtomicFile.WriteAllText(run.DicePath, FoldEvaluation.Csv(results[0].Result));
+                        mean = 100 * results.Average(r => r.Result.MeanDice);
+                        log.WriteLine($"{run.Id}: organ-mean Dice {mean:F2} {scored} (mean over {results.Count} supports)");
+                    }
+                    else
+                    {
+                        var (_, _, result) = FoldEvaluation.Run(runner, checkpoint.Config, run.Config.Data, run.Fold, acc, raters);
+                        AtomicFile.WriteAllText(path, FoldEvaluation.Csv(result));
+                        mean = 100 * result.MeanDice;
+                        log.WriteLine($"{run.Id}: organ-mean Dice {mean:F2} {scored}");
+                    }
+                    if (!raters) meanDice = mean;
                 }
             }
             new RunStatus(RunStatus.Done, started, DateTime.UtcNow, clock.Elapsed.TotalSeconds, null, meanDice, Environment.MachineName).Write(run.Folder);

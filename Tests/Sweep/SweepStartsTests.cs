@@ -9,13 +9,21 @@ namespace IlgpuSeg.Tests.Sweep;
 public class SweepStartsTests
 {
     /// <summary>The phantom study with stage 1 replaced by a given start and the support rotated; returns the study path.</summary>
-    private static string WithStart(string root, string start)
+    private static string WithStart(string root, string start, bool simulatedRaters = false)
     {
         var study = PhantomStudy.Write(root, "given");
         File.WriteAllText(study, File.ReadAllText(study)
             .Replace("\"stage1\": { \"head\": \"alp\", \"iterations\": 4, \"seed\": 5 },",
-                $"\"stage1\": {{ \"starts\": [{{ \"fold\": 0, \"split\": \"2,3\", \"checkpoint\": \"{start}\" }}] }}, \"evaluation\": {{ \"all_supports\": true }},"));
+                $"\"stage1\": {{ \"starts\": [{{ \"fold\": 0, \"split\": \"2,3\", \"checkpoint\": \"{start}\" }}] }}, " +
+                $"\"evaluation\": {{ \"all_supports\": true, \"simulated_raters\": {(simulatedRaters ? "true" : "false")} }},"));
         return study;
+    }
+
+    /// <summary>Trains the phantom study's stage 1 as the given start (start/checkpoint.safetensors under <paramref name="root"/>).</summary>
+    private static void TrainStart(string root)
+    {
+        var stage1 = SweepPlan.Create(Study.Load(PhantomStudy.Write(root, "plain")))[0];
+        Trainer.Run(stage1.Config, Path.Combine(root, "start"), 100, null, Context.Default.CreateCpuAccelerator(2), TextWriter.Null, TextWriter.Null);
     }
 
     [Fact]
@@ -24,10 +32,7 @@ public class SweepStartsTests
         var root = Directory.CreateTempSubdirectory("ilgpuseg-starts").FullName;
         try
         {
-            // The start: the phantom study's own stage-1 configuration, trained here.
-            var plain = Study.Load(PhantomStudy.Write(root, "plain"));
-            var stage1 = SweepPlan.Create(plain)[0];
-            Trainer.Run(stage1.Config, Path.Combine(root, "start"), 100, null, Context.Default.CreateCpuAccelerator(2), TextWriter.Null, TextWriter.Null);
+            TrainStart(root);
             var study = WithStart(root, "start/checkpoint.safetensors");
 
             var runs = SweepPlan.Create(Study.Load(study));
@@ -54,6 +59,38 @@ public class SweepStartsTests
             var row = units.Split('\n').First(l => l.StartsWith($"dpl,{dpl.Unit},RK,", StringComparison.Ordinal)).Split(',');
             Assert.Equal(Mean(dpl, "RK"), double.Parse(row[3], CultureInfo.InvariantCulture), 0.0001);
             Assert.Equal(Mean(control, "RK"), double.Parse(row[4], CultureInfo.InvariantCulture), 0.0001);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public void WithSimulatedRatersEveryRunIsScoredAgainstTheTruthAndPerRaterAndCollectPairsBoth()
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-starts").FullName;
+        try
+        {
+            TrainStart(root);
+            var study = WithStart(root, "start/checkpoint.safetensors", simulatedRaters: true);
+            var runs = SweepPlan.Create(Study.Load(study));
+            PhantomStudy.Cli("sweep", "run", study, "--threads", "2");
+            var markdown = PhantomStudy.Cli("sweep", "collect", study);
+            foreach (var run in runs)
+            {
+                string[][] Rows(string path) => File.ReadAllLines(path).Skip(1).Select(l => l.Split(',')).ToArray();
+                Assert.Equal(["0"], Rows(run.EvaluationPath(true, raters: false)).Select(r => r[3]).Distinct());   // one rater: the ground truth
+                Assert.Equal(["0", "1", "2"], Rows(run.EvaluationPath(true, raters: true)).Select(r => r[3]).Distinct().Order());
+                Assert.Equal(Path.Combine(run.Folder, "dice_supports_raters.csv"), run.EvaluationPath(true, raters: true));
+            }
+            // Both tables pair the same units; the rater table is its own analysis, not a copy of the ground truth's.
+            var given = Path.Combine(root, "given");
+            var (units, _) = PhantomStudy.Tables(given);
+            var unitsRaters = File.ReadAllText(Path.Combine(given, "units_raters.csv"));
+            string Keys(string csv) => string.Join('\n', csv.Split('\n').Select(l => string.Join(',', l.Split(',').Take(3))));
+            Assert.Equal(Keys(units), Keys(unitsRaters));
+            Assert.NotEqual(units, unitsRaters);
+            Assert.True(File.Exists(Path.Combine(given, "paired_raters.csv")));
+            Assert.Contains("### Against the ground truth", markdown);
+            Assert.Contains("### Per simulated rater", markdown);
         }
         finally { Directory.Delete(root, true); }
     }
