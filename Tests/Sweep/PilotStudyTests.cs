@@ -4,7 +4,10 @@ using IlgpuSeg.Tests.Support;
 
 namespace IlgpuSeg.Tests.Sweep;
 
-/// <summary>studies/pilot.json is a valid study: its options exist, and it plans the METHODS §7 pilot from given starts.</summary>
+/// <summary>
+/// studies/pilot.json and studies/main.json are valid studies: their options exist, the pilot plans the METHODS §7 pilot
+/// from given starts, and the main study's runs of the pilot's units are the pilot's runs (same ids, same folders).
+/// </summary>
 public class PilotStudyTests
 {
     [Fact]
@@ -19,7 +22,7 @@ public class PilotStudyTests
             File.Copy(Path.Combine(Prerequisites.RepoRoot, "studies", "pilot.json"), Path.Combine(studies, "pilot.json"));
             PhantomGenerator.WriteFolder(Path.Combine(root, "shared", "data", "chaos_t2"), new PhantomOptions { Width = 32, Height = 32, Depth = 12 }, seed: 3,
                 Enumerable.Range(1, 6).ToArray());
-            foreach (var start in new[] { "f0-kidneys", "f0-liver-spleen" }) File.WriteAllText(Path.Combine(studies, "starts", start + ".safetensors"), start);
+            foreach (var start in new[] { "f0-kidneys", "f0-liver-spleen", "f1-kidneys", "f1-liver-spleen" }) File.WriteAllText(Path.Combine(studies, "starts", start + ".safetensors"), start);
 
             var study = Study.Load(Path.Combine(studies, "pilot.json"));
             var runs = SweepPlan.Create(study);
@@ -31,6 +34,16 @@ public class PilotStudyTests
             Assert.All(runs.Where(r => r.LabelSet == 0), r => Assert.EndsWith("f0-kidneys.safetensors", r.Config.Init));
             Assert.All(runs.Where(r => r.LabelSet == 1), r => Assert.EndsWith("f0-liver-spleen.safetensors", r.Config.Init));
             Assert.True(study.Evaluation.AllSupports);
+            Assert.True(study.Evaluation.SimulatedRaters);
+
+            File.Copy(Path.Combine(Prerequisites.RepoRoot, "studies", "main.json"), Path.Combine(studies, "main.json"));
+            var main = SweepPlan.Create(Study.Load(Path.Combine(studies, "main.json")));
+            Assert.Equal(48, main.Count);   // 2 folds × 2 splits × 2 seeds × 6 arms
+            Assert.Equal(["control", "dpl", "dpl+japc", "dpl-first", "japc", "japc-joint"], main.Select(r => r.Arm!).Distinct().Order(StringComparer.Ordinal));
+            Assert.Subset(main.Select(r => r.Folder).ToHashSet(), runs.Select(r => r.Folder).ToHashSet());
+            var first = main.First(r => r.Arm == "dpl-first").Config;
+            Assert.Equal(("replaced", "sgd", 1e-3, "additive"), (first.DplLoss, first.DplOptimizer, first.DplLr, first.DplInjection));
+            Assert.Equal("attention", main.First(r => r.Arm == "japc-joint").Config.JapcForm);
             // An arm that picks DPL's optimiser without a rate gets that optimiser's default rate, as `train` gives it.
             System.Text.Json.Nodes.JsonObject Options(string json) => System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
             Assert.Equal(0.5, study.Config("dpl", Options("""{"DplOptimizer":"sgd"}"""), 0, 0, 1, 10, null).DplLr);
