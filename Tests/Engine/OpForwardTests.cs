@@ -73,6 +73,43 @@ public class OpForwardTests
         }
     }
 
+    [Theory]
+    [InlineData(true, true, false)]
+    [InlineData(true, true, true)]
+    [InlineData(false, true, false)]
+    [InlineData(true, false, false)]
+    public void FastSgdStepMatchesItsScalarRuleBitForBitOnAnyThreadCount(bool decay, bool momentum, bool first)
+    {
+        // 150001 elements: several parallel chunks, the SIMD body, and a scalar tail.
+        var args = new SgdStepArgs(0.0123, momentum ? 0.9 : 0, decay ? 5e-4 : 0, first);
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            var p0 = Randn([150001], 21, dtype).ToDoubleArray();
+            var g = Randn([150001], 22, dtype).ToDoubleArray();
+            var b0 = Randn([150001], 23, dtype).ToDoubleArray();
+            double[] expectedP = (double[])p0.Clone(), expectedB = (double[])b0.Clone();
+            for (int i = 0; i < p0.Length; i++)
+            {
+                if (dtype == DType.Float32)
+                {
+                    float p = (float)p0[i], b = (float)b0[i];
+                    CpuKernels.SgdScalar(ref p, (float)g[i], ref b, (float)args.LearningRate, (float)args.Momentum, (float)args.WeightDecay, decay, momentum, first);
+                    (expectedP[i], expectedB[i]) = (p, b);
+                }
+                else CpuKernels.SgdScalar(ref expectedP[i], g[i], ref expectedB[i], args.LearningRate, args.Momentum, args.WeightDecay, decay, momentum, first);
+            }
+            foreach (var threads in new[] { 1, 2 })
+            {
+                var acc = Context.Default.CreateCpuAccelerator(threads);
+                Tensor On(double[] v) => Tensor.FromArray(v, [v.Length]).To(dtype).To(acc);
+                var (pt, bt) = (On(p0), On(b0));
+                Ops.SgdStep(pt, On(g), bt, args);
+                Assert.Equal(expectedP.Select(BitConverter.DoubleToInt64Bits), pt.ToDoubleArray().Select(BitConverter.DoubleToInt64Bits));
+                Assert.Equal(expectedB.Select(BitConverter.DoubleToInt64Bits), bt.ToDoubleArray().Select(BitConverter.DoubleToInt64Bits));
+            }
+        }
+    }
+
     [Fact]
     public void BatchNormRowsMatchTheirScalarTailBitForBit()
     {
