@@ -26,12 +26,16 @@ public sealed record StudyStage1
     public StudyStart[]? Starts { get; init; }
 }
 
-/// <summary>A given shared start: the checkpoint of one (fold, label split).</summary>
+/// <summary>
+/// A given shared start: the checkpoint of one (fold, label split). <see cref="Sha256"/> pins its content: a checkpoint
+/// that differs is refused, and with it the study can still be planned and collected once the checkpoint is gone.
+/// </summary>
 public sealed record StudyStart
 {
     public required int Fold { get; init; }
     public required string Split { get; init; }
     public required string Checkpoint { get; init; }
+    public string? Sha256 { get; init; }
 }
 
 /// <summary>One arm: a head (and its options) trained from the shared start, once per unit.</summary>
@@ -159,7 +163,13 @@ public sealed record Study
             foreach (var start in starts)
             {
                 Require(Folds.Contains(start.Fold) && Splits.Contains(start.Split), $"stage1.starts: fold {start.Fold}, split '{start.Split}' is not in the study's grid");
-                Require(System.IO.File.Exists(Resolve(start.Checkpoint)), $"stage1.starts: checkpoint '{Resolve(start.Checkpoint)}' does not exist");
+                string path = Resolve(start.Checkpoint);
+                Require(System.IO.File.Exists(path) || start.Sha256 != null,
+                    $"stage1.starts: checkpoint '{path}' does not exist (give its sha256 to plan and collect without it)");
+                Require(start.Sha256 == null || (start.Sha256.Length == 64 && start.Sha256.All(char.IsAsciiHexDigit)),
+                    $"stage1.starts: sha256 '{start.Sha256}' of fold {start.Fold}, split '{start.Split}' is not 64 hex digits");
+                if (start.Sha256 != null && System.IO.File.Exists(path) && Trainer.InitSha256(path) is var actual)
+                    Require(actual == start.Sha256.ToLowerInvariant(), $"stage1.starts: checkpoint '{path}' has sha256 {actual}, not the study's {start.Sha256}");
             }
             foreach (var fold in Folds)
             foreach (var split in Splits)
@@ -167,9 +177,14 @@ public sealed record Study
         }
     }
 
-    /// <summary>The given start checkpoint (full path) of a (fold, split), or null when stage 1 is trained by the study.</summary>
-    public string? GivenStart(int fold, string split) =>
-        Stage1.Starts?.Single(s => s.Fold == fold && s.Split == split) is { } start ? Resolve(start.Checkpoint) : null;
+    /// <summary>
+    /// The given start checkpoint (full path) of a (fold, split) and its SHA-256 (the study's, else the file's), or null
+    /// when stage 1 is trained by the study.
+    /// </summary>
+    public (string Checkpoint, string Sha256)? GivenStart(int fold, string split) =>
+        Stage1.Starts?.Single(s => s.Fold == fold && s.Split == split) is { } start
+            ? (Resolve(start.Checkpoint), start.Sha256?.ToLowerInvariant() ?? Trainer.InitSha256(Resolve(start.Checkpoint)))
+            : null;
 
     /// <summary>Fields the sweep sets per run; a study may not set them in <c>train</c> or options.</summary>
     private static readonly string[] PerRunFields =

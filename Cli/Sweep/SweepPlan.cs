@@ -43,7 +43,7 @@ public static class SweepPlan
             int labelSet = study.LabelSetOf(split);
             if (study.GivenStart(fold, split) is { } given)
             {
-                starts[(fold, labelSet)] = (given, "start-sha256:" + Trainer.InitSha256(given), null);
+                starts[(fold, labelSet)] = (given.Checkpoint, "start-sha256:" + given.Sha256, null);
                 continue;
             }
             var config = study.Config(study.Stage1.Head, study.Stage1.Options, fold, labelSet, study.Stage1.Seed, study.Stage1.Iterations, init: null);

@@ -16,13 +16,12 @@ public class PilotStudyTests
         var root = Directory.CreateTempSubdirectory("ilgpuseg-pilot").FullName;
         try
         {
-            // The study file as committed, in a layout where its relative data folder and starts exist (phantoms stand in for CHAOS).
-            var studies = Path.Combine(root, "repo", "studies");
-            Directory.CreateDirectory(Path.Combine(studies, "starts"));
+            // The study file as committed, in a layout where its relative data folder exists (phantoms stand in for CHAOS).
+            var studies = Directory.CreateDirectory(Path.Combine(root, "repo", "studies")).FullName;
             File.Copy(Path.Combine(Prerequisites.RepoRoot, "studies", "pilot.json"), Path.Combine(studies, "pilot.json"));
             PhantomGenerator.WriteFolder(Path.Combine(root, "shared", "data", "chaos_t2"), new PhantomOptions { Width = 32, Height = 32, Depth = 12 }, seed: 3,
                 Enumerable.Range(1, 6).ToArray());
-            foreach (var start in new[] { "f0-kidneys", "f0-liver-spleen", "f1-kidneys", "f1-liver-spleen" }) File.WriteAllText(Path.Combine(studies, "starts", start + ".safetensors"), start);
+            // No start checkpoints: the study files pin each start's SHA-256, which stands for the file (it is not in the repository).
 
             var study = Study.Load(Path.Combine(studies, "pilot.json"));
             var runs = SweepPlan.Create(study);
@@ -35,6 +34,9 @@ public class PilotStudyTests
             Assert.All(runs.Where(r => r.LabelSet == 1), r => Assert.EndsWith("f0-liver-spleen.safetensors", r.Config.Init));
             Assert.True(study.Evaluation.AllSupports);
             Assert.True(study.Evaluation.SimulatedRaters);
+            // The pilot's runs are the folders committed under results/study-6f9da6e (their ids hash the pinned starts).
+            var committed = Directory.GetDirectories(Path.Combine(Prerequisites.RepoRoot, "results", "study-6f9da6e")).Select(d => Path.GetFileName(d));
+            Assert.Empty(runs.Select(r => r.Id).Except(committed));
 
             File.Copy(Path.Combine(Prerequisites.RepoRoot, "studies", "main.json"), Path.Combine(studies, "main.json"));
             var main = SweepPlan.Create(Study.Load(Path.Combine(studies, "main.json")));

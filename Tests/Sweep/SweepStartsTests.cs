@@ -9,12 +9,13 @@ namespace IlgpuSeg.Tests.Sweep;
 public class SweepStartsTests
 {
     /// <summary>The phantom study with stage 1 replaced by a given start and the support rotated; returns the study path.</summary>
-    private static string WithStart(string root, string start, bool simulatedRaters = false)
+    private static string WithStart(string root, string start, bool simulatedRaters = false, string? sha256 = null)
     {
         var study = PhantomStudy.Write(root, "given");
+        string pin = sha256 == null ? "" : $", \"sha256\": \"{sha256}\"";
         File.WriteAllText(study, File.ReadAllText(study)
             .Replace("\"stage1\": { \"head\": \"alp\", \"iterations\": 4, \"seed\": 5 },",
-                $"\"stage1\": {{ \"starts\": [{{ \"fold\": 0, \"split\": \"2,3\", \"checkpoint\": \"{start}\" }}] }}, " +
+                $"\"stage1\": {{ \"starts\": [{{ \"fold\": 0, \"split\": \"2,3\", \"checkpoint\": \"{start}\"{pin} }}] }}, " +
                 $"\"evaluation\": {{ \"all_supports\": true, \"simulated_raters\": {(simulatedRaters ? "true" : "false")} }},"));
         return study;
     }
@@ -111,6 +112,38 @@ public class SweepStartsTests
             (code, _, err) = IlgpuSeg.Tests.Cli.CommandRunner.Invoke(IlgpuSeg.Cli.Commands.SweepCommand.Create(), "sweep", "plan", study);
             Assert.Equal(1, code);
             IlgpuSeg.Tests.Cli.CommandRunner.AssertOneLineError(err, study, "fold 0, split '1,4' needs exactly one checkpoint");
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public void AStartPinnedBySha256IsCheckedAndStillPlansOnceItsFileIsGone()
+    {
+        var root = Directory.CreateTempSubdirectory("ilgpuseg-starts").FullName;
+        try
+        {
+            string file = Path.Combine(root, "x.safetensors");
+            File.WriteAllBytes(file, [1, 2, 3]);
+            string sha = Trainer.InitSha256(file);
+            var unpinned = SweepPlan.Create(Study.Load(WithStart(root, "x.safetensors"))).Select(r => r.Id).ToArray();
+            var pinned = SweepPlan.Create(Study.Load(WithStart(root, "x.safetensors", sha256: sha.ToUpperInvariant()))).Select(r => r.Id).ToArray();
+            Assert.Equal(unpinned, pinned);
+
+            // Another file under the pinned name is refused, naming both hashes.
+            File.WriteAllBytes(file, [1, 2, 4]);
+            string other = Trainer.InitSha256(file);
+            var study = WithStart(root, "x.safetensors", sha256: sha);
+            var (code, _, err) = IlgpuSeg.Tests.Cli.CommandRunner.Invoke(IlgpuSeg.Cli.Commands.SweepCommand.Create(), "sweep", "plan", study);
+            Assert.Equal(1, code);
+            IlgpuSeg.Tests.Cli.CommandRunner.AssertOneLineError(err, study, $"has sha256 {other}, not the study's {sha}");
+
+            // Gone: the pin stands for it, and the runs keep their ids (and folders), so collect still finds them.
+            File.Delete(file);
+            Assert.Equal(unpinned, SweepPlan.Create(Study.Load(study)).Select(r => r.Id).ToArray());
+            study = WithStart(root, "x.safetensors", sha256: "abc");
+            (code, _, err) = IlgpuSeg.Tests.Cli.CommandRunner.Invoke(IlgpuSeg.Cli.Commands.SweepCommand.Create(), "sweep", "plan", study);
+            Assert.Equal(1, code);
+            IlgpuSeg.Tests.Cli.CommandRunner.AssertOneLineError(err, study, "sha256 'abc' of fold 0, split '2,3' is not 64 hex digits");
         }
         finally { Directory.Delete(root, true); }
     }
