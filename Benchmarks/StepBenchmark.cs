@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using MathNet.Numerics.Statistics;
 
 namespace IlgpuSeg.Benchmarks;
 
@@ -8,10 +9,12 @@ namespace IlgpuSeg.Benchmarks;
 /// `Benchmarks step`: for each encoder configuration, the encoder step (b) and the full ALP few-shot iteration (a),
 /// ours and PyTorch's (tools/bench_step.py), every one in its own child process so that peak RSS (getrusage
 /// ru_maxrss at the end) is measured the same way on both sides; then each side's op-family breakdown of the step.
+/// With several rounds the two sides alternate (ours, PyTorch, ours, …), so slow drifts of the machine fall on both,
+/// and the ratio is the median of the rounds' ratios with their range: how far one run's ratio can be trusted.
 /// </summary>
 public static class StepBenchmark
 {
-    private const string Usage = "usage: Benchmarks step [--config small|resnet50|resnet101] [--threads N] [--iterations K] [--warmup SECONDS]";
+    private const string Usage = "usage: Benchmarks step [--config small|resnet50|resnet101] [--threads N] [--iterations K] [--warmup SECONDS] [--rounds R]";
     private static readonly string[] Parts = ["encoder", "fewshot"];
     private static readonly string[] Families =
         ["convolution", "batch_norm", "elementwise", "pooling_resize", "prototype_head", "loss", "optimizer", "allocation_copy"];
@@ -19,7 +22,7 @@ public static class StepBenchmark
     public static int Run(string[] args)
     {
         string? only = null;
-        int threads = 2, iterations = 5;
+        int threads = 2, iterations = 5, rounds = 1;
         double warmup = 5;
         for (int i = 0; i < args.Length; i += 2)
         {
@@ -30,6 +33,7 @@ public static class StepBenchmark
                 ("--threads", string v) => int.TryParse(v, out threads) && threads > 0,
                 ("--iterations", string v) => int.TryParse(v, out iterations) && iterations > 0,
                 ("--warmup", string v) => double.TryParse(v, CultureInfo.InvariantCulture, out warmup) && warmup >= 0,
+                ("--rounds", string v) => int.TryParse(v, out rounds) && rounds > 0,
                 _ => false,
             };
             if (!ok)
@@ -42,48 +46,56 @@ public static class StepBenchmark
         bool torch = File.Exists("/usr/lib/python3/dist-packages/torch/__init__.py");
         Console.WriteLine("# Training step: ours vs PyTorch\n");
         Console.WriteLine($"- date: {DateTime.Now:s}, {Environment.ProcessorCount} logical CPUs, {threads} threads each side, float32, load average {LoadAverage()}");
-        Console.WriteLine($"- method: each row in its own process; warm-up iterations until {warmup} s have passed (at least one; .NET re-compiles hot methods to optimised code in the background only after ~30 calls), median of {iterations} timed iterations; peak RSS = getrusage ru_maxrss at the end of the timed iterations; then {profiled} profiled iterations for the breakdown");
+        Console.WriteLine($"- method: each row in its own process; warm-up iterations until {warmup} s have passed (at least one; .NET re-compiles hot methods to optimised code in the background only after ~30 calls), median of {iterations} timed iterations; {rounds} round(s) per step, the two sides alternating; peak RSS = getrusage ru_maxrss at the end of the timed iterations; then {profiled} profiled iterations for the breakdown");
         if (!torch) Console.WriteLine("- PyTorch (Debian python3-torch) is not installed: ours only");
 
         foreach (var config in StepConfig.All.Where(c => only == null || c.Name == only))
         {
             Console.WriteLine($"\n## {config.Describe}\n");
-            var results = new List<(string Part, JsonElement Ours, JsonElement? Torch)>();
+            var results = new List<(string Part, List<JsonElement> Ours, List<JsonElement> Torch)>();
             foreach (var part in Parts)
             {
                 string[] common = ["--config", config.Name, "--part", part, "--threads", $"{threads}", "--iterations", $"{iterations}", "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--profiled", $"{profiled}"];
-                var ours = RunChild(Environment.ProcessPath!, [.. SelfArgs(), "step-worker", .. common]);
-                var theirs = torch ? RunChild("/usr/bin/python3", [Path.Combine(ConvBenchmark.FindRepoRoot(), "tools", "bench_step.py"), .. common]) : null;
-                if (ours == null) return 1;
-                results.Add((part, ours.Value, theirs));
+                var (ours, theirs) = (new List<JsonElement>(), new List<JsonElement>());
+                for (int round = 0; round < rounds; round++)
+                {
+                    var o = RunChild(Environment.ProcessPath!, [.. SelfArgs(), "step-worker", .. common]);
+                    if (o == null) return 1;
+                    ours.Add(o.Value);
+                    if (torch && RunChild("/usr/bin/python3", [Path.Combine(ConvBenchmark.FindRepoRoot(), "tools", "bench_step.py"), .. common]) is JsonElement t) theirs.Add(t);
+                }
+                results.Add((part, ours, theirs));
             }
             PrintTimes(results);
-            foreach (var (part, ours, theirs) in results) PrintBreakdown(part, ours, theirs);
+            foreach (var (part, ours, theirs) in results) PrintBreakdown(part, ours[0], theirs.Count > 0 ? theirs[0] : null);
         }
         return 0;
     }
 
     private static string PartName(string part) => part == "encoder" ? "(b) encoder step" : "(a) full few-shot iteration";
 
-    private static void PrintTimes(List<(string Part, JsonElement Ours, JsonElement? Torch)> results)
+    /// <summary>Per step: each side's median over rounds, the median of the rounds' ratios and (with several rounds) their range.</summary>
+    private static void PrintTimes(List<(string Part, List<JsonElement> Ours, List<JsonElement> Torch)> results)
     {
-        Console.WriteLine("| step | ours s/it | PyTorch s/it | ratio | ours peak RSS GB | PyTorch peak RSS GB | RSS ratio |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| step | rounds | ours s/it | PyTorch s/it | ratio | ratio range | ours peak RSS GB | PyTorch peak RSS GB | RSS ratio |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---|---:|---:|---:|");
         foreach (var (part, ours, torch) in results)
         {
-            double s = ours.GetProperty("seconds_per_iteration").GetDouble(), rss = Gb(ours);
-            string ts = "—", ratio = "—", trss = "—", rssRatio = "—";
-            if (torch is JsonElement t)
+            double s = Statistics.Median(ours.Select(Seconds)), rss = Statistics.Median(ours.Select(Gb));
+            string ts = "—", ratio = "—", range = "—", trss = "—", rssRatio = "—";
+            if (torch.Count == ours.Count)
             {
-                double tsValue = t.GetProperty("seconds_per_iteration").GetDouble(), trssValue = Gb(t);
-                (ts, ratio, trss, rssRatio) = ($"{tsValue:F3}", $"{s / tsValue:F2}×", $"{trssValue:F2}", $"{rss / trssValue:F2}×");
+                var ratios = ours.Zip(torch, (o, t) => Seconds(o) / Seconds(t)).ToList();
+                double trssValue = Statistics.Median(torch.Select(Gb));
+                (ts, ratio, trss, rssRatio) = ($"{Statistics.Median(torch.Select(Seconds)):F3}", $"{Statistics.Median(ratios):F2}×", $"{trssValue:F2}", $"{rss / trssValue:F2}×");
+                if (ratios.Count > 1) range = $"{ratios.Min():F2}–{ratios.Max():F2}×";
             }
-            Console.WriteLine($"| {PartName(part)} | {s:F3} | {ts} | {ratio} | {rss:F2} | {trss} | {rssRatio} |");
+            Console.WriteLine($"| {PartName(part)} | {ours.Count} | {s:F3} | {ts} | {ratio} | {range} | {rss:F2} | {trss} | {rssRatio} |");
         }
         var first = results[0];
-        long ourParams = first.Ours.GetProperty("parameters").GetInt64();
-        string check = first.Torch is JsonElement tp
-            ? (tp.GetProperty("parameters").GetInt64() is long p && p == ourParams ? $"PyTorch {p}, same architecture" : $"PyTorch {tp.GetProperty("parameters").GetInt64()}: ARCHITECTURES DIFFER")
+        long ourParams = first.Ours[0].GetProperty("parameters").GetInt64();
+        string check = first.Torch.Count > 0
+            ? (first.Torch[0].GetProperty("parameters").GetInt64() is long p && p == ourParams ? $"PyTorch {p}, same architecture" : $"PyTorch {p}: ARCHITECTURES DIFFER")
             : "no PyTorch";
         Console.WriteLine($"\nParameters: ours {ourParams}, {check}.");
     }
@@ -122,6 +134,8 @@ public static class StepBenchmark
     }
 
     private static double Gb(JsonElement result) => result.GetProperty("peak_rss_bytes").GetInt64() / 1e9;
+
+    private static double Seconds(JsonElement result) => result.GetProperty("seconds_per_iteration").GetDouble();
 
     /// <summary>The arguments that start this benchmark again (the dll when run through the dotnet host).</summary>
     private static string[] SelfArgs() =>
