@@ -149,16 +149,15 @@ public static unsafe class Gemm
             TransA = transA, TransB = transB, Lda = lda, Ldb = ldb, Ldc = ldc, A = a, B = b, C = c, Alpha = alpha, Nr = nr,
             Next = blocks[0],
         };
-        bool parallel = threads > 1 && (long)m * n * k >= ParallelMinWork;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        int regionThreads = (long)m * n * k >= ParallelMinWork ? threads : 1;
+        Action<int> runTask = job.RunTask;
         // Phase i computes block i−1 and packs block i; phase 0 only packs, the last only computes.
         for (int i = 0; i <= blocks.Count; i++)
         {
             job.Current = i > 0 ? blocks[i - 1] : default;
             job.Next = i < blocks.Count ? blocks[i] : default;
             int tasks = job.Current.Tiles + job.Next.PackTasks(nr);
-            if (parallel) Parallel.For(0, tasks, options, job.RunTask);
-            else for (int t = 0; t < tasks; t++) job.RunTask(t);
+            CpuParallel.Tasks(regionThreads, tasks, runTask);
         }
     }
 
