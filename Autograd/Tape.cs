@@ -10,6 +10,9 @@ internal sealed record TapeEntry(string Op, Variable[] Inputs, Variable Output, 
 /// topological order), hands each op its output gradient, accumulates input gradients and finally adds
 /// the gradients of leaves into <see cref="Variable.Grad"/>. The tape is cleared after every backward
 /// pass; code that runs a forward without backward should use <see cref="NoGrad"/> or call <see cref="Clear"/>.
+/// Inside a <see cref="TensorScope"/>, backward also releases the values the ops computed (activations) as soon as
+/// every op that used them has run its backward, as PyTorch frees saved tensors: only the root and the leaves
+/// stay valid after backward, so read or <see cref="TensorScope.Keep"/> any other value you need before calling it.
 /// </summary>
 public static class Tape
 {
@@ -57,18 +60,24 @@ public static class Tape
             throw new ShapeException($"backward: gradient {gradient.ShapeString} does not match output {root.ShapeString}");
 
         var grads = new Dictionary<Variable, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        var entries = Entries;
+        var step = TensorScope.Current;
+        var releaseAfter = ActivationsByFirstUse(step, root, entries);
         // Inside a tensor scope the gradients made here get a nested scope of their own, and each goes back to the pool
         // as soon as no pending gradient shares its buffer (PyTorch frees them during backward too): a lower peak.
-        var scope = TensorScope.Current == null ? null : TensorScope.Open();
+        var scope = step == null ? null : TensorScope.Open();
         var pending = new Dictionary<MemoryBuffer, int>(ReferenceEqualityComparer.Instance) { [gradient.Buffer] = 1 };
         var dead = new List<Tensor>();
-        var entries = Entries;
         try
         {
             for (int i = entries.Count - 1; i >= 0; i--)
             {
                 var entry = entries[i];
-                if (!grads.Remove(entry.Output, out var g)) continue;
+                if (!grads.Remove(entry.Output, out var g))
+                {
+                    ReleaseActivations(step, releaseAfter[i], pending);
+                    continue;
+                }
                 Untrack(pending, g);
                 var inputGrads = entry.Backward(g);
                 dead.Add(g);
@@ -91,6 +100,7 @@ public static class Tape
                     Track(pending, ig);
                 }
                 ReleaseUnused(scope, pending, dead);
+                ReleaseActivations(step, releaseAfter[i], pending);
             }
             foreach (var (variable, g) in grads)
             {
@@ -109,6 +119,38 @@ public static class Tape
             entries.Clear();
             scope?.DisposeKeepingAll();
         }
+    }
+
+    /// <summary>
+    /// For each entry, the activations to release once the backward pass has passed it: the values in
+    /// <paramref name="step"/>'s buffers that ops recorded, each at the first entry that refers to its buffer (no backward
+    /// of an earlier op can read it). The root's buffer and buffers a leaf refers to (inputs, constants) are the
+    /// caller's and are never listed.
+    /// </summary>
+    private static List<Tensor>?[] ActivationsByFirstUse(TensorScope? step, Variable root, List<TapeEntry> entries)
+    {
+        var releaseAfter = new List<Tensor>?[entries.Count];
+        if (step == null) return releaseAfter;
+        var firstUse = new Dictionary<MemoryBuffer, (int Entry, Tensor Tensor)>(ReferenceEqualityComparer.Instance);
+        var callers = new HashSet<MemoryBuffer>(ReferenceEqualityComparer.Instance) { root.Data.Buffer };
+        for (int i = 0; i < entries.Count; i++)
+        {
+            foreach (var v in entries[i].Inputs.Append(entries[i].Output))
+            {
+                if (v.IsLeaf) callers.Add(v.Data.Buffer);
+                if (step.Owns(v.Data)) firstUse.TryAdd(v.Data.Buffer, (i, v.Data));
+            }
+        }
+        foreach (var (buffer, (entry, tensor)) in firstUse)
+            if (!callers.Contains(buffer)) (releaseAfter[entry] ??= []).Add(tensor);
+        return releaseAfter;
+    }
+
+    private static void ReleaseActivations(TensorScope? step, List<Tensor>? activations, Dictionary<MemoryBuffer, int> pending)
+    {
+        if (activations == null) return;
+        foreach (var t in activations)
+            if (step!.Owns(t) && !pending.ContainsKey(t.Buffer)) step.Release(t);
     }
 
     private static void Track(Dictionary<MemoryBuffer, int> pending, Tensor t) =>

@@ -18,10 +18,10 @@ public sealed partial class Tensor
 
     private readonly MemoryBuffer _buffer;
 
-    /// <summary>The memory behind this view; throws once its tensor scope has returned it to the pool.</summary>
+    /// <summary>The memory behind this view; throws once it went back to the pool (its tensor scope ended, or backward freed it).</summary>
     public MemoryBuffer Buffer => _buffer.IsReleased
-        ? throw new InvalidOperationException($"tensor {ShapeString} ({_buffer.DType.Name()}) was released when its tensor scope ended; "
-            + "TensorScope.Keep or Clone it inside the scope to use it afterwards")
+        ? throw new InvalidOperationException($"tensor {ShapeString} ({_buffer.DType.Name()}) was released: its tensor scope ended, or backward "
+            + "freed it as an intermediate value; TensorScope.Keep or Clone it before then to use it afterwards")
         : _buffer;
 
     public int[] Shape { get; }

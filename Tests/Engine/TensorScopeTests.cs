@@ -122,7 +122,7 @@ public class TensorScopeTests
             Tensor.Full([2, 5], -7.0, accelerator: acc);
         var e = Assert.Throws<InvalidOperationException>(() => Ops.Add(released, released));
         Assert.Contains("[2, 5]", e.Message);
-        Assert.Contains("released when its tensor scope ended", e.Message);
+        Assert.Contains("was released: its tensor scope ended", e.Message);
         var ev = Assert.Throws<InvalidOperationException>(() => view.ToArray<float>());
         Assert.Contains("[2, 2]", ev.Message);
         Assert.Throws<InvalidOperationException>(() => released.ToDoubleArray());
@@ -142,13 +142,46 @@ public class TensorScopeTests
         using (var scope = TensorScope.Open())
         {
             var loss = Loss();
-            int forward = scope.OwnedCount;
+            Assert.Equal(5, scope.OwnedCount); // exp, ×2, −1, relu, sum
             loss.Backward();
-            // Only the seed gradient (ones) and x.Grad remain of the backward pass; every intermediate gradient went back.
-            Assert.Equal(forward + 2, scope.OwnedCount);
+            // The loss, the seed gradient (ones) and x.Grad remain; every intermediate gradient and activation went back.
+            Assert.Equal(3, scope.OwnedCount);
             Assert.Equal(expected, x.Grad!.ToArray<float>());
         }
         Assert.True(x.Grad!.IsReleased);
+    }
+
+    [Fact]
+    public void BackwardReleasesActivationsButNotTheRootTheLeavesOrKeptValues()
+    {
+        var acc = Context.Default.CreateCpuAccelerator(1);
+        var x = Variable.Parameter(Tensor.Normal([5, 8], new Generator(3), accelerator: acc));
+        var constant = new Variable(Tensor.Full([5, 8], 0.5, accelerator: acc));
+        (Variable Loss, Variable Hidden, Variable View) Forward()
+        {
+            var hidden = F.Relu(F.AddScalar(F.Mul(F.Exp(x), constant), -0.25));
+            var view = F.Reshape(hidden, [40]);
+            return (F.Sum(F.Mul(view, view)), hidden, view);
+        }
+        Forward().Loss.Backward();
+        var expected = x.Grad!.ToArray<float>();
+        x.ZeroGrad();
+        using (TensorScope.Open())
+        {
+            var inScopeConstant = new Variable(Tensor.Full([5, 8], 0.5, accelerator: acc));
+            constant = inScopeConstant;
+            var (loss, hidden, view) = Forward();
+            var kept = TensorScope.Keep(F.Exp(x).Data); // recorded on the tape, but the caller keeps it
+            double value = loss.Item();
+            loss.Backward();
+            Assert.Equal(expected, x.Grad!.ToArray<float>());
+            var e = Assert.Throws<InvalidOperationException>(() => hidden.Data.ToArray<float>());
+            Assert.Contains("backward freed it", e.Message);
+            Assert.True(view.Data.IsReleased); // a view of a released activation
+            Assert.Equal(value, loss.Item()); // the root
+            Assert.Equal(Enumerable.Repeat(0.5f, 40), inScopeConstant.Data.ToArray<float>()); // a leaf made in the scope
+            Assert.False(kept.IsReleased);
+        }
     }
 
     [Fact]
