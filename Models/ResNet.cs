@@ -59,9 +59,8 @@ public sealed class Bottleneck : Layer
     {
         var y = _bn1.ForwardRelu(_conv1.Forward(x));
         y = _bn2.ForwardRelu(_conv2.Forward(y));
-        y = _bn3.Forward(_conv3.Forward(y));
         var identity = _downsample?.Forward(x) ?? x;
-        return F.AddRelu(y, identity);
+        return _bn3.ForwardAddRelu(_conv3.Forward(y), identity);
     }
 }
 
@@ -91,9 +90,8 @@ public sealed class BasicBlock : Layer
     public override Variable Forward(Variable x)
     {
         var y = _bn1.ForwardRelu(_conv1.Forward(x));
-        y = _bn2.Forward(_conv2.Forward(y));
         var identity = _downsample?.Forward(x) ?? x;
-        return F.AddRelu(y, identity);
+        return _bn2.ForwardAddRelu(_conv2.Forward(y), identity);
     }
 }
 

@@ -36,6 +36,13 @@ public sealed class BatchNorm2d : Layer
     /// <summary>ReLU(batch norm(x)) fused into one op (see <see cref="F.BatchNorm"/>).</summary>
     public Variable ForwardRelu(Variable x) => Forward(x, relu: true);
 
+    /// <summary>ReLU(batch norm(x) + residual) fused into one op (see <see cref="F.BatchNormAddRelu"/>).</summary>
+    public Variable ForwardAddRelu(Variable x, Variable residual)
+    {
+        if (IsTraining) NumBatchesTracked.CopyFrom(Ops.AddScalar(NumBatchesTracked, 1));
+        return F.BatchNormAddRelu(x, residual, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
+    }
+
     private Variable Forward(Variable x, bool relu)
     {
         if (IsTraining) NumBatchesTracked.CopyFrom(Ops.AddScalar(NumBatchesTracked, 1));
