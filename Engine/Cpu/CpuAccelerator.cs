@@ -7,7 +7,9 @@ namespace IlgpuSeg.Engine;
 public sealed class CpuAccelerator : Accelerator
 {
     private readonly CpuStream _stream;
-    // Exact-length free lists per element type: a training step asks for the same lengths every iteration.
+    // Free lists per element type and array length. A request takes an array of its exact length, else the shortest
+    // free one up to twice as long: late in backward the weight gradients (lengths no activation has) then reuse the
+    // arrays of activations already released instead of adding their own to the footprint.
     private readonly Dictionary<(Type, int), Stack<Array>> _free = [];
     private long _liveBytes, _cachedBytes;
 
@@ -39,13 +41,13 @@ public sealed class CpuAccelerator : Accelerator
 
     public override long CachedBytes => Interlocked.Read(ref _cachedBytes);
 
-    /// <summary>Pooled buffers come from the free lists; others are GC arrays. Neither is zero-filled.</summary>
+    /// <summary>Pooled buffers come from the free lists (an array may be longer than asked); others are GC arrays. Neither is zero-filled.</summary>
     protected override MemoryBuffer<T> Allocate<T>(int length, bool pooled)
     {
         T[]? array = null;
         if (pooled)
             lock (_free)
-                if (_free.TryGetValue((typeof(T), length), out var stack) && stack.Count > 0)
+                if (TakeFree(typeof(T), length) is Stack<Array> stack)
                 {
                     array = (T[])stack.Pop();
                     _cachedBytes -= Buffer.ByteLength(array);
@@ -53,7 +55,19 @@ public sealed class CpuAccelerator : Accelerator
         array ??= GC.AllocateUninitializedArray<T>(length);
         if (PoisonBuffers) Poison(array);
         if (pooled) Interlocked.Add(ref _liveBytes, Buffer.ByteLength(array));
-        return new CpuMemoryBuffer<T>(this, array, pooled);
+        return new CpuMemoryBuffer<T>(this, array, length, pooled);
+    }
+
+    // The free list of exactly `length`, else of the shortest length up to 2 × length; null when none has an array.
+    private Stack<Array>? TakeFree(Type type, int length)
+    {
+        if (_free.TryGetValue((type, length), out var exact) && exact.Count > 0) return exact;
+        Stack<Array>? best = null;
+        int bestLength = int.MaxValue;
+        long limit = 2L * length;
+        foreach (var ((t, n), stack) in _free)
+            if (t == type && n > length && n <= limit && n < bestLength && stack.Count > 0) (best, bestLength) = (stack, n);
+        return best;
     }
 
     private static void Poison<T>(T[] array)
@@ -80,7 +94,10 @@ public sealed class CpuAccelerator : Accelerator
         if (buffer.Pooled)
         {
             buffer.Pooled = false;
-            Interlocked.Add(ref _liveBytes, -buffer.Bytes);
+            var cpu = (ICpuArray)buffer;
+            Interlocked.Add(ref _liveBytes, -cpu.ArrayBytes);
+            // The GC owns it from now on: a longer array goes back to the free lists and the buffer gets one of its length.
+            if (cpu.TrimmedArray() is Array longer) Return(longer, pooled: false);
         }
     }
 
@@ -101,22 +118,46 @@ public sealed class CpuAccelerator : Accelerator
     }
 }
 
-/// <summary>A CPU buffer: a managed array, from the pool inside a tensor scope and GC-owned otherwise.</summary>
-public sealed class CpuMemoryBuffer<T> : MemoryBuffer<T> where T : unmanaged
+internal interface ICpuArray
+{
+    /// <summary>Bytes of the whole array, which may be longer than the buffer.</summary>
+    long ArrayBytes { get; }
+
+    /// <summary>Moves the contents to an array of exactly the buffer's length and returns the longer one, or null if it fit.</summary>
+    Array? TrimmedArray();
+}
+
+/// <summary>
+/// A CPU buffer: the first <see cref="MemoryBuffer.Length"/> elements of a managed array (a pooled array may be longer),
+/// from the pool inside a tensor scope and GC-owned otherwise.
+/// </summary>
+public sealed class CpuMemoryBuffer<T> : MemoryBuffer<T>, ICpuArray where T : unmanaged
 {
     private readonly CpuAccelerator _accelerator;
 
-    internal CpuMemoryBuffer(CpuAccelerator accelerator, T[] array, bool pooled)
-        : base(accelerator, array.Length)
+    internal CpuMemoryBuffer(CpuAccelerator accelerator, T[] array, int length, bool pooled)
+        : base(accelerator, length)
     {
         _accelerator = accelerator;
         Array = array;
         Pooled = pooled;
     }
 
-    public T[] Array { get; }
+    /// <summary>The array; kernels index it through tensor offsets and strides, never past <see cref="MemoryBuffer.Length"/>.</summary>
+    public T[] Array { get; private set; }
 
-    public override void CopyFromCPU(ReadOnlySpan<T> source, int offset = 0) => source.CopyTo(Array.AsSpan(offset));
+    long ICpuArray.ArrayBytes => Buffer.ByteLength(Array);
+
+    Array? ICpuArray.TrimmedArray()
+    {
+        if (Array.Length == Length) return null;
+        var longer = Array;
+        Array = GC.AllocateUninitializedArray<T>(Length);
+        longer.AsSpan(0, Length).CopyTo(Array);
+        return longer;
+    }
+
+    public override void CopyFromCPU(ReadOnlySpan<T> source, int offset = 0) => source.CopyTo(Array.AsSpan(offset, Length - offset));
 
     public override void CopyToCPU(Span<T> destination, int offset = 0) => Array.AsSpan(offset, destination.Length).CopyTo(destination);
 

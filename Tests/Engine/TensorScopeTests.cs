@@ -185,6 +185,37 @@ public class TensorScopeTests
     }
 
     [Fact]
+    public void APooledRequestMayTakeALongerFreeArrayAndKeepTrimsIt()
+    {
+        var acc = Context.Default.CreateCpuAccelerator(1);
+        using (TensorScope.Open())
+            Tensor.Full([100], 0.0, accelerator: acc);
+        Assert.Equal(400, acc.CachedBytes);
+        Tensor kept, other;
+        using (TensorScope.Open())
+        {
+            var t = Tensor.Full([60], 2.0, accelerator: acc); // served by the free 100-float array (60 ≤ 100 ≤ 120)
+            Assert.Equal((0, 400), (acc.CachedBytes, acc.LiveBytes));
+            Assert.Equal(60, t.Buffer.Length);
+            other = Tensor.Full([40], 1.0, accelerator: acc); // nothing free: a new array of 40
+            Assert.Equal(560, acc.LiveBytes);
+            kept = TensorScope.Keep(t); // handed to the GC: its values move to an array of 60, the 100-float array goes back
+            Assert.Equal((400, 160), (acc.CachedBytes, acc.LiveBytes));
+            Assert.Equal(Enumerable.Repeat(2f, 60), t.ToArray<float>());
+        }
+        Assert.True(other.IsReleased);
+        Assert.Equal((560, 0), (acc.CachedBytes, acc.LiveBytes));
+        Assert.Equal(Enumerable.Repeat(2f, 60), kept.ToArray<float>());
+        using (TensorScope.Open())
+        {
+            Tensor.Full([30], 3.0, accelerator: acc); // an array of 40 is the shortest within 2 × 30, not the 100
+            Assert.Equal(160, acc.LiveBytes);
+            Tensor.Full([20], 3.0, accelerator: acc); // 100 > 2 × 20: a new array
+            Assert.Equal((400, 240), (acc.CachedBytes, acc.LiveBytes));
+        }
+    }
+
+    [Fact]
     public void TensorsMadeOutsideEveryScopeStayValid()
     {
         var acc = Context.Default.CreateCpuAccelerator(1);
