@@ -6,7 +6,8 @@ namespace IlgpuSeg.Tests.Sweep;
 
 /// <summary>
 /// studies/pilot.json and studies/main.json are valid studies: their options exist, the pilot plans the METHODS §7 pilot
-/// from given starts, and the main study's runs of the pilot's units are the pilot's runs (same ids, same folders).
+/// from given starts, the main study's runs of the pilot's units are the pilot's runs (same ids, same folders), and the
+/// runs the main study reports are committed under the ids the study file plans.
 /// </summary>
 public class PilotStudyTests
 {
@@ -43,6 +44,10 @@ public class PilotStudyTests
             Assert.Equal(48, main.Count);   // 2 folds × 2 splits × 2 seeds × 6 arms
             Assert.Equal(["control", "dpl", "dpl+japc", "dpl-first", "japc", "japc-joint"], main.Select(r => r.Arm!).Distinct().Order(StringComparer.Ordinal));
             Assert.Subset(main.Select(r => r.Folder).ToHashSet(), runs.Select(r => r.Folder).ToHashSet());
+            // The main study's result in RESULTS.md: all of fold 0 and fold 1's seed-1234 runs, committed under the planned ids.
+            var reported = main.Where(r => r.Fold == 0 || r.Seed == 1234).Select(r => r.Id).ToList();
+            Assert.Equal(36, reported.Count);
+            Assert.Empty(reported.Except(committed));
             var first = main.First(r => r.Arm == "dpl-first").Config;
             Assert.Equal(("replaced", "sgd", 1e-3, "additive"), (first.DplLoss, first.DplOptimizer, first.DplLr, first.DplInjection));
             Assert.Equal("attention", main.First(r => r.Arm == "japc-joint").Config.JapcForm);
