@@ -73,33 +73,32 @@ public static class Tape
             for (int i = entries.Count - 1; i >= 0; i--)
             {
                 var entry = entries[i];
-                if (!grads.Remove(entry.Output, out var g))
+                if (grads.Remove(entry.Output, out var g))
                 {
-                    ReleaseActivations(step, releaseAfter[i], pending);
-                    continue;
-                }
-                Untrack(pending, g);
-                var inputGrads = entry.Backward(g);
-                dead.Add(g);
-                for (int j = 0; j < entry.Inputs.Length; j++)
-                {
-                    var input = entry.Inputs[j];
-                    var ig = inputGrads[j];
-                    if (ig == null) continue;
-                    dead.Add(ig);
-                    if (!input.RequiresGrad) continue;
-                    if (!ig.Shape.SequenceEqual(input.Shape))
-                        throw new InvalidOperationException($"backward of {entry.Op}: gradient {ig.ShapeString} for input {input.ShapeString}");
-                    if (grads.TryGetValue(input, out var acc))
+                    Untrack(pending, g);
+                    var inputGrads = entry.Backward(g);
+                    dead.Add(g);
+                    for (int j = 0; j < entry.Inputs.Length; j++)
                     {
-                        Untrack(pending, acc);
-                        dead.Add(acc);
-                        ig = Ops.Add(acc, ig);
+                        var input = entry.Inputs[j];
+                        var ig = inputGrads[j];
+                        if (ig == null) continue;
+                        dead.Add(ig);
+                        if (!input.RequiresGrad) continue;
+                        if (!ig.Shape.SequenceEqual(input.Shape))
+                            throw new InvalidOperationException($"backward of {entry.Op}: gradient {ig.ShapeString} for input {input.ShapeString}");
+                        if (grads.TryGetValue(input, out var acc))
+                        {
+                            Untrack(pending, acc);
+                            dead.Add(acc);
+                            ig = Ops.Add(acc, ig);
+                        }
+                        grads[input] = ig;
+                        Track(pending, ig);
                     }
-                    grads[input] = ig;
-                    Track(pending, ig);
+                    ReleaseUnused(scope, pending, dead);
                 }
-                ReleaseUnused(scope, pending, dead);
+                // Whether or not this op got a gradient, no earlier op reads what first appeared here.
                 ReleaseActivations(step, releaseAfter[i], pending);
             }
             foreach (var (variable, g) in grads)

@@ -13,17 +13,7 @@ public static partial class F
         bool training, double momentum = 0.1, double eps = 1e-5, bool relu = false)
     {
         var (y, saved) = Ops.BatchNorm(x.Data, runningMean, runningVar, weight?.Data, bias?.Data, training, momentum, eps, relu);
-        var inputs = new List<Variable> { x };
-        if (weight != null) inputs.Add(weight);
-        if (bias != null) inputs.Add(bias);
-        return Tape.Record(relu ? "batch_norm_relu" : "batch_norm", y, inputs.ToArray(), dy =>
-        {
-            var (dx, dweight, dbias) = Ops.BatchNormBackward(x.Data, dy, weight?.Data, saved, relu ? y : null);
-            var grads = new List<Tensor?> { dx };
-            if (weight != null) grads.Add(dweight);
-            if (bias != null) grads.Add(dbias);
-            return grads.ToArray();
-        });
+        return RecordBatchNorm(relu ? "batch_norm_relu" : "batch_norm", y, saved, x, null, weight, bias, relu ? y : null);
     }
 
     /// <summary>
@@ -39,14 +29,26 @@ public static partial class F
         var (normalised, saved) = Ops.BatchNorm(x.Data, runningMean, runningVar, weight?.Data, bias?.Data, training, momentum, eps);
         var y = Ops.AddRelu(normalised, residual.Data);
         if (TensorScope.Current is { } scope && scope.Owns(normalised)) scope.Release(normalised);
-        var inputs = new List<Variable> { x, residual };
+        return RecordBatchNorm("batch_norm_add_relu", y, saved, x, residual, weight, bias, y);
+    }
+
+    /// <summary>
+    /// Records a batch-norm op with inputs x, the residual, weight and bias (those given): its backward is
+    /// <see cref="Ops.BatchNormBackward"/> gated by <paramref name="reluOutput"/> (the fused ReLU's output, or null), and a
+    /// residual, summed before the ReLU, gets the gated gradient.
+    /// </summary>
+    private static Variable RecordBatchNorm(string op, Tensor y, Ops.BatchNormSaved saved, Variable x, Variable? residual, Variable? weight, Variable? bias,
+        Tensor? reluOutput)
+    {
+        var inputs = new List<Variable> { x };
+        if (residual != null) inputs.Add(residual);
         if (weight != null) inputs.Add(weight);
         if (bias != null) inputs.Add(bias);
-        return Tape.Record("batch_norm_add_relu", y, inputs.ToArray(), dy =>
+        return Tape.Record(op, y, inputs.ToArray(), dy =>
         {
-            // The ReLU's gate is the output, as in the fused batch_norm_relu; the shortcut gets the gated gradient.
-            var (dx, dweight, dbias) = Ops.BatchNormBackward(x.Data, dy, weight?.Data, saved, y);
-            var grads = new List<Tensor?> { dx, Ops.ReluBackward(dy, y) };
+            var (dx, dweight, dbias) = Ops.BatchNormBackward(x.Data, dy, weight?.Data, saved, reluOutput);
+            var grads = new List<Tensor?> { dx };
+            if (residual != null) grads.Add(Ops.ReluBackward(dy, reluOutput!));
             if (weight != null) grads.Add(dweight);
             if (bias != null) grads.Add(dbias);
             return grads.ToArray();

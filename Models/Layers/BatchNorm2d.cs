@@ -39,13 +39,18 @@ public sealed class BatchNorm2d : Layer
     /// <summary>ReLU(batch norm(x) + residual) fused into one op (see <see cref="F.BatchNormAddRelu"/>).</summary>
     public Variable ForwardAddRelu(Variable x, Variable residual)
     {
-        if (IsTraining) NumBatchesTracked.CopyFrom(Ops.AddScalar(NumBatchesTracked, 1));
+        CountBatch();
         return F.BatchNormAddRelu(x, residual, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
     }
 
     private Variable Forward(Variable x, bool relu)
     {
-        if (IsTraining) NumBatchesTracked.CopyFrom(Ops.AddScalar(NumBatchesTracked, 1));
+        CountBatch();
         return F.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps, relu);
+    }
+
+    private void CountBatch()
+    {
+        if (IsTraining) NumBatchesTracked.CopyFrom(Ops.AddScalar(NumBatchesTracked, 1));
     }
 }
