@@ -9,7 +9,8 @@ namespace IlgpuSeg.Engine;
 // the input plane is already the column matrix. Slab sizes depend only on the shapes, so results are
 // the same for any thread count.
 // Dilated 3×3 convolutions on small maps (ASPP: dilation 12–36 on 32×32) read mostly padding; those run tap
-// by tap over the output rectangle where each tap reads the image (ConvTapKernels.cs).
+// by tap over the output rectangle where each tap reads the image (ConvTapKernels.cs). Other 3×3 stride-1
+// convolutions run as Winograd F(2×2, 3×3) (WinogradKernels.cs).
 internal sealed partial class CpuKernels
 {
     private const int ColumnBudget = 1 << 21;
@@ -57,6 +58,12 @@ internal sealed partial class CpuKernels
             if (bias != null) AddChannelBias<T>(y, bias);
             return;
         }
+        if (UsesWinograd(s))
+        {
+            WinogradConv2d<T>(x, w, y, s);
+            if (bias != null) AddChannelBias<T>(y, bias);
+            return;
+        }
         var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
         fixed (T* px0 = Data<T>(x), pw0 = Data<T>(w), py0 = Data<T>(y), pcol = col)
         {
@@ -88,6 +95,11 @@ internal sealed partial class CpuKernels
             TapConv2dBackwardInput<T>(dy, w, dx, s, taps);
             return;
         }
+        if (UsesWinograd(s))
+        {
+            WinogradConv2dBackwardInput<T>(dy, w, dx, s);
+            return;
+        }
         var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
         fixed (T* pdy0 = Data<T>(dy), pw0 = Data<T>(w), pdx0 = Data<T>(dx), pcol = col)
         {
@@ -117,6 +129,11 @@ internal sealed partial class CpuKernels
         if (LiveTaps(s) is { } taps)
         {
             TapConv2dBackwardWeight<T>(x, dy, dw, s, taps);
+            return;
+        }
+        if (UsesWinograd(s))
+        {
+            WinogradConv2dBackwardWeight<T>(x, dy, dw, s);
             return;
         }
         var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
@@ -246,13 +263,13 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>C = op(A)·op(B) (+ C when accumulating) through the packed GEMM of the element type.</summary>
-    private unsafe void RunGemm<T>(bool ta, bool tb, int m, int n, int k, T* a, int lda, T* b, int ldb, bool accumulate, T* c, int ldc)
+    private unsafe void RunGemm<T>(bool ta, bool tb, int m, int n, int k, T* a, int lda, T* b, int ldb, bool accumulate, T* c, int ldc, int? threads = null)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
-            Gemm.Sgemm(ta, tb, m, n, k, 1f, (float*)a, lda, (float*)b, ldb, accumulate ? 1f : 0f, (float*)c, ldc, Threads);
+            Gemm.Sgemm(ta, tb, m, n, k, 1f, (float*)a, lda, (float*)b, ldb, accumulate ? 1f : 0f, (float*)c, ldc, threads ?? Threads);
         else
-            Gemm.Dgemm(ta, tb, m, n, k, 1.0, (double*)a, lda, (double*)b, ldb, accumulate ? 1.0 : 0.0, (double*)c, ldc, Threads);
+            Gemm.Dgemm(ta, tb, m, n, k, 1.0, (double*)a, lda, (double*)b, ldb, accumulate ? 1.0 : 0.0, (double*)c, ldc, threads ?? Threads);
     }
 
     /// <summary>Scalar reference: the convolution sum written out directly.</summary>

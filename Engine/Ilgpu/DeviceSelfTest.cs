@@ -267,6 +267,7 @@ public static class DeviceSelfTest
             ([1, 5, 10, 10], [6, 5, 3, 3], Conv2dGeometry.Square(1, 2, 2), false),
             ([2, 8, 5, 7], [3, 8, 1, 1], Conv2dGeometry.Square(1, 0, 1), true),
             ([2, 2, 8, 6], [3, 2, 2, 3], new Conv2dGeometry(1, 2, 0, 1, 1, 1), false),
+            ([1, 128, 6, 7], [128, 128, 3, 3], Conv2dGeometry.Square(1, 2, 2), true), // Winograd on the CPU backend
         };
         foreach (var (xs, ws, g, bias) in convs)
         {

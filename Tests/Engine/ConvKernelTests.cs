@@ -2,7 +2,10 @@ using IlgpuSeg.Engine;
 
 namespace IlgpuSeg.Tests.Engine;
 
-/// <summary>The im2col + GEMM convolution against the direct scalar sum, including shapes large enough to need several im2col slabs.</summary>
+/// <summary>
+/// The im2col + GEMM, tap and Winograd convolutions against the direct scalar sum, including shapes large enough to need
+/// several im2col slabs or Winograd bands.
+/// </summary>
 public class ConvKernelTests
 {
     private static Tensor Randn(int[] shape, ulong seed, DType dtype) => Tensor.Normal(shape, new Generator(seed), dtype: dtype);
@@ -15,6 +18,12 @@ public class ConvKernelTests
     [InlineData(2, 5, 8, 8, 3, 3, 1, 9, 9)]   // tap path: only the centre tap reads the image
     [InlineData(1, 4, 11, 7, 3, 3, 2, 5, 4)]  // tap path, stride 2, non-square
     [InlineData(1, 3, 1, 1, 2, 3, 4, 3, 1)]   // no tap ever reads the image: the output is the bias
+    [InlineData(2, 128, 9, 11, 130, 3, 1, 1, 1)] // Winograd: odd sizes, partial tiles at the bottom and right
+    [InlineData(1, 128, 13, 10, 136, 3, 1, 2, 2)] // Winograd, dilation 2: tile rows r, r + 2
+    [InlineData(1, 128, 32, 32, 128, 3, 1, 4, 4)] // Winograd, dilation 4 (ResNet layer4 at OS8)
+    [InlineData(1, 128, 10, 7, 128, 3, 1, 0, 1)]  // Winograd without padding: 8 × 5 output
+    [InlineData(1, 128, 6, 9, 128, 3, 1, 2, 1)]   // Winograd, padding 2 > dilation: 8 × 11 output
+    [InlineData(1, 1000, 40, 40, 128, 3, 1, 1, 1)] // Winograd in two bands of tile rows
     public void MatchesDirectConvolution(int n, int c, int h, int w, int o, int k, int stride, int padding, int dilation)
     {
         var g = Conv2dGeometry.Square(stride, padding, dilation);
@@ -40,6 +49,11 @@ public class ConvKernelTests
     [InlineData(1, 4, 11, 7, 3, 3, 2, 5, 4)]
     [InlineData(1, 2100, 32, 32, 2, 3, 1, 24, 24)] // tap path with two channel chunks (ASPP-like dilation 24)
     [InlineData(1, 3, 1, 1, 2, 3, 4, 3, 1)]        // no live tap: zero gradients
+    [InlineData(2, 128, 9, 11, 130, 3, 1, 1, 1)]   // Winograd, partial tiles
+    [InlineData(2, 128, 13, 10, 136, 3, 1, 2, 2)]  // Winograd, dilation 2
+    [InlineData(1, 128, 10, 7, 128, 3, 1, 0, 1)]   // Winograd without padding (backward-input pads by 2)
+    [InlineData(1, 128, 6, 9, 128, 3, 1, 2, 1)]    // Winograd, padding 2 (backward-input unpadded)
+    [InlineData(2, 1000, 40, 40, 128, 3, 1, 1, 1)] // Winograd bands across both images
     public void BackwardKernelsAreAdjoint(int n, int c, int h, int w, int o, int k, int stride, int padding, int dilation)
     {
         var g = Conv2dGeometry.Square(stride, padding, dilation);
@@ -70,6 +84,19 @@ public class ConvKernelTests
         if (dilation == 36) Assert.Equal([new CpuKernels.ConvTap(1, 1, 0, 32, 0, 32, true, 0)], taps!);
         // At dilation 24 the corner taps read an 8 × 8 corner of the image.
         if (dilation == 24) Assert.Equal(new CpuKernels.ConvTap(0, 0, 24, 32, 24, 32, false, 0), taps![0]);
+    }
+
+    [Theory]
+    [InlineData(256, 256, 32, 1, 1, 1, true)] // ResNet layer3 conv2
+    [InlineData(256, 256, 32, 1, 2, 2, true)] // layer3 at OS8
+    [InlineData(512, 512, 32, 1, 4, 4, true)] // layer4 at OS8
+    [InlineData(128, 128, 64, 2, 1, 1, false)] // strided conv2: im2col
+    [InlineData(64, 64, 64, 1, 1, 1, false)]  // layer1: too few channels for the transforms to pay
+    [InlineData(256, 256, 32, 1, 3, 1, false)] // padding past twice the dilation
+    public void WinogradTakesThreeByThreeStrideOneConvolutions(int c, int o, int size, int stride, int padding, int dilation, bool winograd)
+    {
+        var shape = CpuKernels.ConvShape.Of([2, c, size, size], [o, c, 3, 3], Conv2dGeometry.Square(stride, padding, dilation));
+        Assert.Equal(winograd, CpuKernels.UsesWinograd(shape));
     }
 
     [Fact]

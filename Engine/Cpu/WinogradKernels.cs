@@ -1,0 +1,328 @@
+using System.Numerics;
+
+namespace IlgpuSeg.Engine;
+
+// Winograd F(2×2, 3×3) for 3×3 stride-1 convolutions (every ResNet block's conv2, dilated or not). A 2×2 output
+// tile is Aᵀ[(G w Gᵀ) ⊙ (Bᵀ d B)]A over its 4×4 input tile d, so the sum over input channels becomes 16 GEMMs,
+// M[ξ] [O, tiles] = U[ξ] [O, C] · V[ξ] [C, tiles], one per position ξ of the 4×4 transformed tile: 16 multiplies
+// per tile and channel pair instead of im2col's 36. With dilation D a tile is output rows {r, r + D} × columns
+// {q, q + D} and reads input rows r − pad + {0, D, 2D, 3D} (columns alike), so dilated layers need no copy to a
+// subsampled grid. The transforms' entries are 0, ±1 and ±½, so the result differs from im2col's by rounding only.
+// Backward-input is the same convolution of dy with the flipped, transposed weights (stride 1, padding 2D − pad);
+// backward-weight is the forward map transposed: dU[ξ] = Σ_tiles (A dy Aᵀ)[ξ] · V[ξ]ᵀ, then dw = Gᵀ dU G.
+// Bands of tile rows and the 16 GEMMs (each on one thread) depend only on the shapes: same bits for any thread count.
+internal sealed partial class CpuKernels
+{
+    // Smallest channel count on either side for which the transforms pay for themselves: measured on this project's
+    // machine, 256 and 512 channels run 25–45 % faster than im2col, 128 breaks even and 64 loses in backward-weight.
+    private const int WinogradMinChannels = 128;
+
+    // Transformed input and output tiles of one band stay under this many elements.
+    private const int WinogradBudget = 1 << 22;
+
+    /// <summary>
+    /// Distance between the 16 matrices of transformed tiles or weights: one cache line more than a matrix, so the 16
+    /// elements a tile reads or writes do not all fall in the same cache set (a matrix is often a power of two long).
+    /// </summary>
+    private static long XiStride(long matrix) => matrix + 16;
+
+    /// <summary>Whether a convolution runs as Winograd F(2×2, 3×3): 3×3, stride 1, square dilation and padding of at most twice the dilation.</summary>
+    internal static bool UsesWinograd(ConvShape s)
+    {
+        var g = s.G;
+        return s.Kh == 3 && s.Kw == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == g.DilationW && g.PadH == g.PadW
+            && g.PadH <= 2 * g.DilationH && s.Ho >= 1 && s.Wo >= 1
+            && Math.Min(s.C, s.O) >= WinogradMinChannels;
+    }
+
+    /// <summary>
+    /// The tiling of an Ho × Wo output by 2×2 tiles whose rows (and columns) are D apart: tile row tr starts at output
+    /// row Start(tr) = (tr / D)·2D + tr % D and covers Start and Start + D; rows past the output are computed and dropped.
+    /// </summary>
+    internal readonly record struct WinogradTiling(int N, int H, int W, int Ho, int Wo, int D, int Pad)
+    {
+        public static WinogradTiling Of(ConvShape s) => new(s.N, s.H, s.W, s.Ho, s.Wo, s.G.DilationH, s.G.PadH);
+
+        public int TileRows => (Ho + 2 * D - 1) / (2 * D) * D;
+
+        public int TileCols => (Wo + 2 * D - 1) / (2 * D) * D;
+
+        public int Start(int tile) => tile / D * 2 * D + tile % D;
+
+        /// <summary>Tile rows per band (over all images, image-major) so 16 × (inChannels + outChannels) × band tiles fits the budget.</summary>
+        public int BandRows(int inChannels, int outChannels) =>
+            Math.Clamp(WinogradBudget / (16 * (inChannels + outChannels) * TileCols), 1, N * TileRows);
+
+        /// <summary>Rows and columns of the zero-padded input plane a tile reads from: input row r is padded row r + Pad.</summary>
+        public (int Rows, int Cols) Padded => (Math.Max(H + Pad, Start(TileRows - 1) + 3 * D + 1), Math.Max(W + Pad, Start(TileCols - 1) + 3 * D + 1));
+    }
+
+    private unsafe void WinogradConv2d<T>(Tensor x, Tensor w, Tensor y, ConvShape s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fixed (T* px = Data<T>(x), pw = Data<T>(w), py = Data<T>(y))
+            WinogradForward(px + x.Offset, pw + w.Offset, flip: false, py + y.Offset, s.C, s.O, WinogradTiling.Of(s));
+    }
+
+    private unsafe void WinogradConv2dBackwardInput<T>(Tensor dy, Tensor w, Tensor dx, ConvShape s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // dx = conv(dy, w flipped and transposed to [C, O, 3, 3]) at stride 1, dilation D, padding 2D − pad: same size as x.
+        var t = new WinogradTiling(s.N, s.Ho, s.Wo, s.H, s.W, s.G.DilationH, 2 * s.G.DilationH - s.G.PadH);
+        fixed (T* pdy = Data<T>(dy), pw = Data<T>(w), pdx = Data<T>(dx))
+            WinogradForward(pdy + dy.Offset, pw + w.Offset, flip: true, pdx + dx.Offset, s.O, s.C, t);
+    }
+
+    private unsafe void WinogradConv2dBackwardWeight<T>(Tensor x, Tensor dy, Tensor dw, ConvShape s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var t = WinogradTiling.Of(s);
+        int band = t.BandRows(s.C, s.O), total = s.N * t.TileRows;
+        int maxTiles = band * t.TileCols;
+        long vStride = XiStride((long)s.C * maxTiles), gStride = XiStride((long)s.O * maxTiles), uStride = XiStride((long)s.O * s.C);
+        var work = Workspace<T>.Get(checked((int)(16 * (vStride + gStride + uStride))));
+        fixed (T* px0 = Data<T>(x), pdy0 = Data<T>(dy), pdw0 = Data<T>(dw), pwork = work)
+        {
+            T* v = pwork, g = v + 16 * vStride, du = g + 16 * gStride;
+            T* px = px0 + x.Offset, pdy = pdy0 + dy.Offset;
+            for (int b0 = 0; b0 < total; b0 += band)
+            {
+                int b1 = Math.Min(total, b0 + band), tiles = (b1 - b0) * t.TileCols;
+                WinogradInputTiles(px, s.C, t, b0, b1, v, vStride);
+                WinogradGradTiles(pdy, s.O, t, b0, b1, g, gStride);
+                // dU[ξ] (+)= Ĝ[ξ] · V[ξ]ᵀ over this band's tiles.
+                nint gb = (nint)g, vb = (nint)v, db = (nint)du;
+                bool accumulate = b0 > 0;
+                CpuParallel.Tasks(Threads, 16, xi => RunGemm(false, true, s.O, s.C, tiles,
+                    (T*)gb + xi * gStride, tiles, (T*)vb + xi * vStride, tiles, accumulate, (T*)db + xi * uStride, s.C, threads: 1));
+            }
+            WinogradWeightGrad(du, uStride, pdw0 + dw.Offset, s.O, s.C);
+        }
+    }
+
+    /// <summary>
+    /// y [N, outC, Ho, Wo] = the 3×3 convolution of x [N, inC, H, W] with weights w [outC, inC, 3, 3], or with
+    /// <paramref name="flip"/> (backward-input) with w [inC, outC, 3, 3] rotated by 180° and transposed.
+    /// </summary>
+    private unsafe void WinogradForward<T>(T* x, T* w, bool flip, T* y, int inC, int outC, WinogradTiling t) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int band = t.BandRows(inC, outC), total = t.N * t.TileRows;
+        int maxTiles = band * t.TileCols;
+        long uStride = XiStride((long)outC * inC), vStride = XiStride((long)inC * maxTiles), mStride = XiStride((long)outC * maxTiles);
+        var work = Workspace<T>.Get(checked((int)(16 * (uStride + vStride + mStride))));
+        fixed (T* pwork = work)
+        {
+            T* u = pwork, v = u + 16 * uStride, m = v + 16 * vStride;
+            WinogradWeights(w, flip, u, uStride, outC, inC);
+            for (int b0 = 0; b0 < total; b0 += band)
+            {
+                int b1 = Math.Min(total, b0 + band), tiles = (b1 - b0) * t.TileCols;
+                WinogradInputTiles(x, inC, t, b0, b1, v, vStride);
+                nint ub = (nint)u, vb = (nint)v, mb = (nint)m;
+                CpuParallel.Tasks(Threads, 16, xi => RunGemm(false, false, outC, tiles, inC,
+                    (T*)ub + xi * uStride, inC, (T*)vb + xi * vStride, tiles, false, (T*)mb + xi * mStride, tiles, threads: 1));
+                WinogradOutputTiles(m, mStride, y, outC, t, b0, b1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// U[ξ, r, q] = (G k Gᵀ)[ξ] for the kernel k of row r and column q of the [rows, cols] weight matrix: k = w[r, q] for
+    /// w [rows, cols, 3, 3], or with <paramref name="flip"/> (backward-input) k = w[q, r] rotated by 180° for w [cols, rows, 3, 3].
+    /// </summary>
+    private unsafe void WinogradWeights<T>(T* w, bool flip, T* u, long stride, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        nint wb = (nint)w, ub = (nint)u;
+        // Flipped, the kernels of a U row lie a whole weight row apart: blocks of 16 U rows read 16 neighbouring kernels.
+        const int Block = 16;
+        CpuParallel.For(Threads, (rows + Block - 1) / Block, CpuParallel.Grain(16L * Block * cols), (b0, b1) =>
+        {
+            T half = T.CreateTruncating(0.5);
+            for (int rb = b0 * Block; rb < Math.Min(rows, b1 * Block); rb += Block)
+                for (int q = 0; q < cols; q++)
+                    for (int r = rb; r < Math.Min(rows, rb + Block); r++)
+                    {
+                        T* k = flip ? (T*)wb + ((long)q * rows + r) * 9 : (T*)wb + ((long)r * cols + q) * 9;
+                        T* dst = (T*)ub + (long)r * cols + q;
+                        // G k (4 × 3), rows a, b, c, d; flipped, kernel element (i, j) is k[8 − 3i − j].
+                        T k00 = k[flip ? 8 : 0], k01 = k[flip ? 7 : 1], k02 = k[flip ? 6 : 2];
+                        T k10 = k[flip ? 5 : 3], k11 = k[4], k12 = k[flip ? 3 : 5];
+                        T k20 = k[flip ? 2 : 6], k21 = k[flip ? 1 : 7], k22 = k[flip ? 0 : 8];
+                        T b0v = (k00 + k10 + k20) * half, b1v = (k01 + k11 + k21) * half, b2v = (k02 + k12 + k22) * half;
+                        T c0v = (k00 - k10 + k20) * half, c1v = (k01 - k11 + k21) * half, c2v = (k02 - k12 + k22) * half;
+                        // (G k) Gᵀ: each row of 3 becomes 4.
+                        WinogradWeightRow(dst, stride, k00, k01, k02, half);
+                        WinogradWeightRow(dst + 4 * stride, stride, b0v, b1v, b2v, half);
+                        WinogradWeightRow(dst + 8 * stride, stride, c0v, c1v, c2v, half);
+                        WinogradWeightRow(dst + 12 * stride, stride, k20, k21, k22, half);
+                    }
+        });
+    }
+
+    private static unsafe void WinogradWeightRow<T>(T* dst, long stride, T r0, T r1, T r2, T half) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        dst[0] = r0;
+        dst[stride] = (r0 + r1 + r2) * half;
+        dst[2 * stride] = (r0 - r1 + r2) * half;
+        dst[3 * stride] = r2;
+    }
+
+    /// <summary>dw[o, c] = Gᵀ dU[·, o, c] G: the adjoint of <see cref="WinogradWeights"/>.</summary>
+    private unsafe void WinogradWeightGrad<T>(T* du, long stride, T* dw, int o, int c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        nint db = (nint)du, wb = (nint)dw;
+        CpuParallel.For(Threads, o * c, CpuParallel.Grain(64), (a0, a1) =>
+        {
+            T half = T.CreateTruncating(0.5);
+            for (long at = a0; at < a1; at++)
+            {
+                T* p = (T*)db + at, dst = (T*)wb + at * 9;
+                // Gᵀ dU: row 0 = d0 + (d1 + d2)/2, row 1 = (d1 − d2)/2, row 2 = (d1 + d2)/2 + d3 over the 4 rows d0..d3, column by column.
+                T r00 = p[0] + (p[4 * stride] + p[8 * stride]) * half, r10 = (p[4 * stride] - p[8 * stride]) * half, r20 = (p[4 * stride] + p[8 * stride]) * half + p[12 * stride];
+                T r01 = p[stride] + (p[5 * stride] + p[9 * stride]) * half, r11 = (p[5 * stride] - p[9 * stride]) * half, r21 = (p[5 * stride] + p[9 * stride]) * half + p[13 * stride];
+                T r02 = p[2 * stride] + (p[6 * stride] + p[10 * stride]) * half, r12 = (p[6 * stride] - p[10 * stride]) * half, r22 = (p[6 * stride] + p[10 * stride]) * half + p[14 * stride];
+                T r03 = p[3 * stride] + (p[7 * stride] + p[11 * stride]) * half, r13 = (p[7 * stride] - p[11 * stride]) * half, r23 = (p[7 * stride] + p[11 * stride]) * half + p[15 * stride];
+                // (Gᵀ dU) G: the same along each row.
+                dst[0] = r00 + (r01 + r02) * half; dst[1] = (r01 - r02) * half; dst[2] = (r01 + r02) * half + r03;
+                dst[3] = r10 + (r11 + r12) * half; dst[4] = (r11 - r12) * half; dst[5] = (r11 + r12) * half + r13;
+                dst[6] = r20 + (r21 + r22) * half; dst[7] = (r21 - r22) * half; dst[8] = (r21 + r22) * half + r23;
+            }
+        });
+    }
+
+    /// <summary>
+    /// V[ξ, c, tile] = (Bᵀ d B)[ξ] for the band's tiles (tile rows b0..b1 over all images, image-major, columns inner),
+    /// one channel per worker, each plane first copied into a zero-padded scratch so every tile reads without bounds checks.
+    /// </summary>
+    private unsafe void WinogradInputTiles<T>(T* x, int channels, WinogradTiling t, int b0, int b1, T* v, long stride) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int tiles = (b1 - b0) * t.TileCols, cols = t.TileCols, d = t.D;
+        var (pr, pc) = t.Padded;
+        long plane = (long)t.H * t.W;
+        nint xb = (nint)x, vb = (nint)v;
+        CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
+        {
+            var scratch = WinogradScratch<T>.Get(pr * pc);
+            fixed (T* padded = scratch)
+                for (int c = c0; c < c1; c++)
+                {
+                    int image = -1;
+                    T* vc = (T*)vb + (long)c * tiles;
+                    for (int band = b0; band < b1; band++)
+                    {
+                        int n = band / t.TileRows, tr = band % t.TileRows;
+                        if (n != image)
+                        {
+                            image = n;
+                            PadPlane((T*)xb + ((long)n * channels + c) * plane, t, padded, pr, pc);
+                        }
+                        T* top = padded + (long)t.Start(tr) * pc;
+                        T* vt = vc + (long)(band - b0) * cols;
+                        for (int tc = 0; tc < cols; tc++)
+                        {
+                            T* p = top + t.Start(tc);
+                            // Bᵀ d: rows of the tile combined column by column (rows D·pc apart, columns D apart).
+                            T* q0 = p, q1 = p + (long)d * pc, q2 = p + 2L * d * pc, q3 = p + 3L * d * pc;
+                            T a00 = q0[0] - q2[0], a01 = q0[d] - q2[d], a02 = q0[2 * d] - q2[2 * d], a03 = q0[3 * d] - q2[3 * d];
+                            T a10 = q1[0] + q2[0], a11 = q1[d] + q2[d], a12 = q1[2 * d] + q2[2 * d], a13 = q1[3 * d] + q2[3 * d];
+                            T a20 = q2[0] - q1[0], a21 = q2[d] - q1[d], a22 = q2[2 * d] - q1[2 * d], a23 = q2[3 * d] - q1[3 * d];
+                            T a30 = q1[0] - q3[0], a31 = q1[d] - q3[d], a32 = q1[2 * d] - q3[2 * d], a33 = q1[3 * d] - q3[3 * d];
+                            // (Bᵀ d) B: the same combination along each row.
+                            T* o = vt + tc;
+                            o[0] = a00 - a02; o[stride] = a01 + a02; o[2 * stride] = a02 - a01; o[3 * stride] = a01 - a03;
+                            o[4 * stride] = a10 - a12; o[5 * stride] = a11 + a12; o[6 * stride] = a12 - a11; o[7 * stride] = a11 - a13;
+                            o[8 * stride] = a20 - a22; o[9 * stride] = a21 + a22; o[10 * stride] = a22 - a21; o[11 * stride] = a21 - a23;
+                            o[12 * stride] = a30 - a32; o[13 * stride] = a31 + a32; o[14 * stride] = a32 - a31; o[15 * stride] = a31 - a33;
+                        }
+                    }
+                }
+        });
+    }
+
+    /// <summary>Copies an H × W plane into a zeroed rows × cols scratch at offset (pad, pad).</summary>
+    private static unsafe void PadPlane<T>(T* plane, WinogradTiling t, T* padded, int rows, int cols) where T : unmanaged
+    {
+        new Span<T>(padded, rows * cols).Clear();
+        for (int r = 0; r < t.H; r++)
+            new ReadOnlySpan<T>(plane + (long)r * t.W, t.W).CopyTo(new Span<T>(padded + (long)(r + t.Pad) * cols + t.Pad, t.W));
+    }
+
+    /// <summary>Ĝ[ξ, o, tile] = (A dy Aᵀ)[ξ], dy read as 0 where a tile reaches past the output (the adjoint of <see cref="WinogradOutputTiles"/>).</summary>
+    private unsafe void WinogradGradTiles<T>(T* dy, int channels, WinogradTiling t, int b0, int b1, T* g, long stride) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int tiles = (b1 - b0) * t.TileCols, cols = t.TileCols, d = t.D;
+        long plane = (long)t.Ho * t.Wo;
+        nint yb = (nint)dy, gb = (nint)g;
+        CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
+        {
+            for (int c = c0; c < c1; c++)
+                for (int band = b0; band < b1; band++)
+                {
+                    int n = band / t.TileRows, tr = band % t.TileRows, r0 = t.Start(tr);
+                    bool row0 = r0 < t.Ho, row1 = r0 + d < t.Ho;
+                    T* src = (T*)yb + ((long)n * channels + c) * plane + (long)r0 * t.Wo;
+                    T* gt = (T*)gb + (long)c * tiles + (long)(band - b0) * cols;
+                    for (int tc = 0; tc < cols; tc++)
+                    {
+                        int q0 = t.Start(tc);
+                        bool col0 = q0 < t.Wo, col1 = q0 + d < t.Wo;
+                        T y00 = row0 && col0 ? src[q0] : T.Zero, y01 = row0 && col1 ? src[q0 + d] : T.Zero;
+                        T y10 = row1 && col0 ? src[(long)d * t.Wo + q0] : T.Zero, y11 = row1 && col1 ? src[(long)d * t.Wo + q0 + d] : T.Zero;
+                        // A dy: rows [y0, y0 + y1, y0 − y1, −y1] for each column; then the same along each row.
+                        T s0 = y00 + y10, s1 = y01 + y11, e0 = y00 - y10, e1 = y01 - y11;
+                        T* o = gt + tc;
+                        o[0] = y00; o[stride] = y00 + y01; o[2 * stride] = y00 - y01; o[3 * stride] = -y01;
+                        o[4 * stride] = s0; o[5 * stride] = s0 + s1; o[6 * stride] = s0 - s1; o[7 * stride] = -s1;
+                        o[8 * stride] = e0; o[9 * stride] = e0 + e1; o[10 * stride] = e0 - e1; o[11 * stride] = -e1;
+                        o[12 * stride] = -y10; o[13 * stride] = -(y10 + y11); o[14 * stride] = y11 - y10; o[15 * stride] = y11;
+                    }
+                }
+        });
+    }
+
+    /// <summary>y[n, o, tile] = Aᵀ M[·, o, tile] A, written where the tile lies inside the output.</summary>
+    private unsafe void WinogradOutputTiles<T>(T* m, long stride, T* y, int channels, WinogradTiling t, int b0, int b1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int tiles = (b1 - b0) * t.TileCols, cols = t.TileCols, d = t.D;
+        long plane = (long)t.Ho * t.Wo;
+        nint mb = (nint)m, yb = (nint)y;
+        CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
+        {
+            for (int c = c0; c < c1; c++)
+                for (int band = b0; band < b1; band++)
+                {
+                    int n = band / t.TileRows, tr = band % t.TileRows, r0 = t.Start(tr);
+                    if (r0 >= t.Ho) continue;
+                    bool row1 = r0 + d < t.Ho;
+                    T* dst = (T*)yb + ((long)n * channels + c) * plane + (long)r0 * t.Wo;
+                    T* mt = (T*)mb + (long)c * tiles + (long)(band - b0) * cols;
+                    for (int tc = 0; tc < cols; tc++)
+                    {
+                        T* p = mt + tc;
+                        // Aᵀ M: rows m0 + m1 + m2 and m1 − m2 − m3, column by column; then the same along each row.
+                        T s0 = p[0] + p[4 * stride] + p[8 * stride], e0 = p[4 * stride] - p[8 * stride] - p[12 * stride];
+                        T s1 = p[stride] + p[5 * stride] + p[9 * stride], e1 = p[5 * stride] - p[9 * stride] - p[13 * stride];
+                        T s2 = p[2 * stride] + p[6 * stride] + p[10 * stride], e2 = p[6 * stride] - p[10 * stride] - p[14 * stride];
+                        T s3 = p[3 * stride] + p[7 * stride] + p[11 * stride], e3 = p[7 * stride] - p[11 * stride] - p[15 * stride];
+                        int q0 = t.Start(tc);
+                        if (q0 >= t.Wo) continue;
+                        bool col1 = q0 + d < t.Wo;
+                        dst[q0] = s0 + s1 + s2;
+                        if (col1) dst[q0 + d] = s1 - s2 - s3;
+                        if (!row1) continue;
+                        dst[(long)d * t.Wo + q0] = e0 + e1 + e2;
+                        if (col1) dst[(long)d * t.Wo + q0 + d] = e1 - e2 - e3;
+                    }
+                }
+        });
+    }
+}
+
+/// <summary>Each worker's zero-padded input plane (apart from <see cref="Workspace{T}"/>, which the calling thread's transforms use).</summary>
+internal static class WinogradScratch<T> where T : unmanaged
+{
+    [ThreadStatic] private static T[]? _buffer;
+
+    public static T[] Get(int length)
+    {
+        if (_buffer == null || _buffer.Length < length) _buffer = new T[length];
+        return _buffer;
+    }
+}
