@@ -49,6 +49,12 @@ internal sealed partial class CpuKernels
 
         public int Start(int tile) => tile / D * 2 * D + tile % D;
 
+        /// <summary>Start(tile) for every tile column, computed once per worker instead of a division per tile.</summary>
+        public void ColumnStarts(Span<int> starts)
+        {
+            for (int tc = 0; tc < starts.Length; tc++) starts[tc] = Start(tc);
+        }
+
         /// <summary>Tile rows per band (over all images, image-major) so 16 × (inChannels + outChannels) × band tiles fits the budget.</summary>
         public int BandRows(int inChannels, int outChannels) =>
             Math.Clamp(WinogradBudget / (16 * (inChannels + outChannels) * TileCols), 1, N * TileRows);
@@ -200,6 +206,8 @@ internal sealed partial class CpuKernels
         CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
         {
             var scratch = WinogradScratch<T>.Get(pr * pc);
+            Span<int> starts = stackalloc int[cols];
+            t.ColumnStarts(starts);
             fixed (T* padded = scratch)
                 for (int c = c0; c < c1; c++)
                 {
@@ -217,7 +225,7 @@ internal sealed partial class CpuKernels
                         T* vt = vc + (long)(band - b0) * cols;
                         for (int tc = 0; tc < cols; tc++)
                         {
-                            T* p = top + t.Start(tc);
+                            T* p = top + starts[tc];
                             // Bᵀ d: rows of the tile combined column by column (rows D·pc apart, columns D apart).
                             T* q0 = p, q1 = p + (long)d * pc, q2 = p + 2L * d * pc, q3 = p + 3L * d * pc;
                             T a00 = q0[0] - q2[0], a01 = q0[d] - q2[d], a02 = q0[2 * d] - q2[2 * d], a03 = q0[3 * d] - q2[3 * d];
@@ -252,6 +260,8 @@ internal sealed partial class CpuKernels
         nint yb = (nint)dy, gb = (nint)g;
         CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
         {
+            Span<int> starts = stackalloc int[cols];
+            t.ColumnStarts(starts);
             for (int c = c0; c < c1; c++)
                 for (int band = b0; band < b1; band++)
                 {
@@ -261,7 +271,7 @@ internal sealed partial class CpuKernels
                     T* gt = (T*)gb + (long)c * tiles + (long)(band - b0) * cols;
                     for (int tc = 0; tc < cols; tc++)
                     {
-                        int q0 = t.Start(tc);
+                        int q0 = starts[tc];
                         bool col0 = q0 < t.Wo, col1 = q0 + d < t.Wo;
                         T y00 = row0 && col0 ? src[q0] : T.Zero, y01 = row0 && col1 ? src[q0 + d] : T.Zero;
                         T y10 = row1 && col0 ? src[(long)d * t.Wo + q0] : T.Zero, y11 = row1 && col1 ? src[(long)d * t.Wo + q0 + d] : T.Zero;
@@ -285,6 +295,8 @@ internal sealed partial class CpuKernels
         nint mb = (nint)m, yb = (nint)y;
         CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
         {
+            Span<int> starts = stackalloc int[cols];
+            t.ColumnStarts(starts);
             for (int c = c0; c < c1; c++)
                 for (int band = b0; band < b1; band++)
                 {
@@ -301,7 +313,7 @@ internal sealed partial class CpuKernels
                         T s1 = p[stride] + p[5 * stride] + p[9 * stride], e1 = p[5 * stride] - p[9 * stride] - p[13 * stride];
                         T s2 = p[2 * stride] + p[6 * stride] + p[10 * stride], e2 = p[6 * stride] - p[10 * stride] - p[14 * stride];
                         T s3 = p[3 * stride] + p[7 * stride] + p[11 * stride], e3 = p[7 * stride] - p[11 * stride] - p[15 * stride];
-                        int q0 = t.Start(tc);
+                        int q0 = starts[tc];
                         if (q0 >= t.Wo) continue;
                         bool col1 = q0 + d < t.Wo;
                         dst[q0] = s0 + s1 + s2;
