@@ -57,10 +57,11 @@ public sealed class Bottleneck : Layer
 
     public override Variable Forward(Variable x)
     {
-        var y = _bn1.ForwardRelu(_conv1.Forward(x));
-        y = _bn2.ForwardRelu(_conv2.Forward(y));
+        // bn1 → conv2 and bn2 → conv3 each as one op: backward recomputes the ReLU outputs instead of keeping them.
+        var y = _bn1.ForwardReluConv(_conv1.Forward(x), _conv2);
+        y = _bn2.ForwardReluConv(y, _conv3);
         var identity = _downsample?.Forward(x) ?? x;
-        return _bn3.ForwardAddRelu(_conv3.Forward(y), identity);
+        return _bn3.ForwardAddRelu(y, identity);
     }
 }
 
@@ -89,9 +90,9 @@ public sealed class BasicBlock : Layer
 
     public override Variable Forward(Variable x)
     {
-        var y = _bn1.ForwardRelu(_conv1.Forward(x));
+        var y = _bn1.ForwardReluConv(_conv1.Forward(x), _conv2);
         var identity = _downsample?.Forward(x) ?? x;
-        return _bn2.ForwardAddRelu(_conv2.Forward(y), identity);
+        return _bn2.ForwardAddRelu(y, identity);
     }
 }
 

@@ -28,8 +28,52 @@ public static partial class F
             throw new ShapeException($"batch_norm_add_relu: residual {residual.ShapeString} does not match input {x.ShapeString}");
         var (normalised, saved) = Ops.BatchNorm(x.Data, runningMean, runningVar, weight?.Data, bias?.Data, training, momentum, eps);
         var y = Ops.AddRelu(normalised, residual.Data);
-        if (TensorScope.Current is { } scope && scope.Owns(normalised)) scope.Release(normalised);
+        ReleaseTemporary(normalised);
         return RecordBatchNorm("batch_norm_add_relu", y, saved, x, residual, weight, bias, y);
+    }
+
+    /// <summary>
+    /// F.Conv2d(F.BatchNorm(x, ..., relu: true), convWeight, convBias, ...) as one op, a ResNet block's bn1 → conv2 and
+    /// bn2 → conv3. The conv's input a = relu(bn(x)) goes back to the pool at once and backward recomputes it from x
+    /// (which the batch norm's backward keeps anyway) with the saved statistics: PyTorch holds a until backward, one
+    /// activation per block. Running statistics are updated once, in the forward; same bits as the two ops.
+    /// </summary>
+    public static Variable BatchNormReluConv2d(Variable x, Tensor? runningMean, Tensor? runningVar, Variable? bnWeight, Variable? bnBias,
+        bool training, double momentum, double eps, Variable convWeight, Variable? convBias, int stride = 1, int padding = 0, int dilation = 1)
+    {
+        var g = Conv2dGeometry.Square(stride, padding, dilation);
+        var (a, saved) = Ops.BatchNorm(x.Data, runningMean, runningVar, bnWeight?.Data, bnBias?.Data, training, momentum, eps, relu: true);
+        var y = Ops.Conv2d(a, convWeight.Data, convBias?.Data, g);
+        ReleaseTemporary(a);
+        Variable?[] inputs = [x, bnWeight, bnBias, convWeight, convBias];
+        return Tape.Record("batch_norm_relu_conv2d", y, inputs.OfType<Variable>().ToArray(), dy =>
+        {
+            bool bnGrads = x.RequiresGrad || bnWeight is { RequiresGrad: true } || bnBias is { RequiresGrad: true };
+            Tensor? dx = null, dbnWeight = null, dbnBias = null, dconvWeight = null;
+            if (bnGrads || convWeight.RequiresGrad)
+            {
+                // The forward's a went back to the pool; the same bits again from x and the saved statistics.
+                var a = Ops.BatchNormApply(x.Data, saved, bnWeight?.Data, bnBias?.Data, relu: true);
+                if (convWeight.RequiresGrad) dconvWeight = Ops.Conv2dBackwardWeight(a, dy, convWeight.Shape, g);
+                if (bnGrads)
+                {
+                    // Batch norm's backward makes all three gradients; the tape drops those of inputs that need none.
+                    var da = Ops.Conv2dBackwardInput(dy, convWeight.Data, x.Shape, g);
+                    (dx, dbnWeight, dbnBias) = Ops.BatchNormBackward(x.Data, da, bnWeight?.Data, saved, reluOutput: a);
+                    ReleaseTemporary(da);
+                }
+                ReleaseTemporary(a);
+            }
+            var dconvBias = convBias is { RequiresGrad: true } ? Ops.Sum(dy, [0, 2, 3]) : null;
+            Tensor?[] grads = [dx, dbnWeight, dbnBias, dconvWeight, dconvBias];
+            return grads.Where((_, i) => inputs[i] != null).ToArray();
+        });
+    }
+
+    /// <summary>Returns a tensor no op keeps to the pool now when the current scope owns it (else the GC takes it).</summary>
+    private static void ReleaseTemporary(Tensor t)
+    {
+        if (TensorScope.Current is { } scope && scope.Owns(t)) scope.Release(t);
     }
 
     /// <summary>

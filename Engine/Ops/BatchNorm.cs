@@ -43,10 +43,22 @@ public static partial class Ops
             variance = runningVar ?? throw new ShapeException($"batch_norm: eval mode needs running statistics for input {x.ShapeString}");
         }
         var invStd = PowScalar(AddScalar(variance, eps), -0.5);
-        var y = x.NewEmpty(x3.Shape);
-        x.Accelerator.Kernels.BatchNormForward(x3, mean, invStd, weight, bias, y, relu);
         // In eval mode the running mean may change before backward (a later training step), so keep a copy.
-        return (y.Reshape(x.Shape), new BatchNormSaved(training ? mean : mean.Clone(), invStd, training));
+        var saved = new BatchNormSaved(training ? mean : mean.Clone(), invStd, training);
+        return (BatchNormApply(x3, saved, weight, bias, relu).Reshape(x.Shape), saved);
+    }
+
+    /// <summary>
+    /// The normalisation step of <see cref="BatchNorm"/> with statistics it saved: the same output again, bit for bit,
+    /// without touching the running statistics (a backward that recomputes the forward's output instead of keeping it).
+    /// </summary>
+    public static Tensor BatchNormApply(Tensor x, BatchNormSaved saved, Tensor? weight, Tensor? bias, bool relu)
+    {
+        using var _ = OpProfiler.Scope(OpFamily.BatchNorm);
+        var x3 = x.Contiguous().Reshape(x.Shape[0], x.Shape[1], -1);
+        var y = x.NewEmpty(x3.Shape);
+        x.Accelerator.Kernels.BatchNormForward(x3, saved.Mean, saved.InvStd, weight, bias, y, relu);
+        return y.Reshape(x.Shape);
     }
 
     /// <summary>dx, dweight and dbias of <see cref="BatchNorm"/>; <paramref name="reluOutput"/> is the fused forward's output (null when not fused).</summary>

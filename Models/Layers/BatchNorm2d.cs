@@ -43,6 +43,13 @@ public sealed class BatchNorm2d : Layer
         return F.BatchNormAddRelu(x, residual, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
     }
 
+    /// <summary>conv(ReLU(batch norm(x))) as one op that keeps no ReLU output for backward (see <see cref="F.BatchNormReluConv2d"/>).</summary>
+    public Variable ForwardReluConv(Variable x, Conv2d conv)
+    {
+        CountBatch();
+        return F.BatchNormReluConv2d(x, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps, conv.Weight, conv.Bias, conv.Stride, conv.Padding, conv.Dilation);
+    }
+
     private Variable Forward(Variable x, bool relu)
     {
         CountBatch();
