@@ -9,8 +9,8 @@ namespace IlgpuSeg.Engine;
 // the input plane is already the column matrix. Slab sizes depend only on the shapes, so results are
 // the same for any thread count.
 // Dilated 3×3 convolutions on small maps (ASPP: dilation 12–36 on 32×32) read mostly padding; those run tap
-// by tap over the output rectangle where each tap reads the image (ConvTapKernels.cs). Other 3×3 stride-1
-// convolutions run as Winograd F(2×2, 3×3) (WinogradKernels.cs).
+// by tap over the output rectangle where each tap reads the image (ConvTapKernels.cs). 3×3 stride-1 convolutions
+// with enough channels and a dilation small against the map run as Winograd F(2×2, 3×3) first (WinogradKernels.cs).
 internal sealed partial class CpuKernels
 {
     private const int ColumnBudget = 1 << 21;
@@ -52,15 +52,15 @@ internal sealed partial class CpuKernels
     private unsafe void Conv2d<T>(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = ConvShape.Of(x.Shape, w.Shape, g);
-        if (LiveTaps(s) is { } taps)
-        {
-            TapConv2d<T>(x, w, y, s, taps);
-            if (bias != null) AddChannelBias<T>(y, bias);
-            return;
-        }
         if (UsesWinograd(s))
         {
             WinogradConv2d<T>(x, w, y, s);
+            if (bias != null) AddChannelBias<T>(y, bias);
+            return;
+        }
+        if (LiveTaps(s) is { } taps)
+        {
+            TapConv2d<T>(x, w, y, s, taps);
             if (bias != null) AddChannelBias<T>(y, bias);
             return;
         }
@@ -90,14 +90,14 @@ internal sealed partial class CpuKernels
     private unsafe void Conv2dBackwardInput<T>(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = ConvShape.Of(dx.Shape, w.Shape, g);
-        if (LiveTaps(s) is { } taps)
-        {
-            TapConv2dBackwardInput<T>(dy, w, dx, s, taps);
-            return;
-        }
         if (UsesWinograd(s))
         {
             WinogradConv2dBackwardInput<T>(dy, w, dx, s);
+            return;
+        }
+        if (LiveTaps(s) is { } taps)
+        {
+            TapConv2dBackwardInput<T>(dy, w, dx, s, taps);
             return;
         }
         var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
@@ -126,14 +126,14 @@ internal sealed partial class CpuKernels
     private unsafe void Conv2dBackwardWeight<T>(Tensor x, Tensor dy, Tensor dw, Conv2dGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = ConvShape.Of(x.Shape, dw.Shape, g);
-        if (LiveTaps(s) is { } taps)
-        {
-            TapConv2dBackwardWeight<T>(x, dy, dw, s, taps);
-            return;
-        }
         if (UsesWinograd(s))
         {
             WinogradConv2dBackwardWeight<T>(x, dy, dw, s);
+            return;
+        }
+        if (LiveTaps(s) is { } taps)
+        {
+            TapConv2dBackwardWeight<T>(x, dy, dw, s, taps);
             return;
         }
         var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);

@@ -26,13 +26,18 @@ internal sealed partial class CpuKernels
     /// </summary>
     private static long XiStride(long matrix) => matrix + 16;
 
-    /// <summary>Whether a convolution runs as Winograd F(2×2, 3×3): 3×3, stride 1, square dilation and padding of at most twice the dilation.</summary>
+    /// <summary>
+    /// Whether a convolution runs as Winograd F(2×2, 3×3): 3×3, stride 1, square dilation and padding of at most twice the
+    /// dilation, and tiles that cover at most 1.5× the output (a dilation near the map's size, ASPP's 12–36 on 32 × 32,
+    /// computes mostly dropped tiles; those convolutions are left to the tap path).
+    /// </summary>
     internal static bool UsesWinograd(ConvShape s)
     {
         var g = s.G;
-        return s.Kh == 3 && s.Kw == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == g.DilationW && g.PadH == g.PadW
-            && g.PadH <= 2 * g.DilationH && s.Ho >= 1 && s.Wo >= 1
-            && Math.Min(s.C, s.O) >= WinogradMinChannels;
+        if (s.Kh != 3 || s.Kw != 3 || g.StrideH != 1 || g.StrideW != 1 || g.DilationH != g.DilationW || g.PadH != g.PadW
+            || g.PadH > 2 * g.DilationH || s.Ho < 1 || s.Wo < 1 || Math.Min(s.C, s.O) < WinogradMinChannels) return false;
+        var t = WinogradTiling.Of(s);
+        return 4L * t.TileRows * t.TileCols * 2 <= 3L * s.Ho * s.Wo;
     }
 
     /// <summary>

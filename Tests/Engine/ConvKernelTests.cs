@@ -90,6 +90,8 @@ public class ConvKernelTests
     [InlineData(256, 256, 32, 1, 1, 1, true)] // ResNet layer3 conv2
     [InlineData(256, 256, 32, 1, 2, 2, true)] // layer3 at OS8
     [InlineData(512, 512, 32, 1, 4, 4, true)] // layer4 at OS8
+    [InlineData(512, 512, 16, 1, 4, 4, true)]  // layer4 at OS8 on 128² input: Winograd before the tap path
+    [InlineData(2048, 256, 32, 1, 12, 12, false)] // ASPP dilation 12: tiles would cover 2.25× the map; tap path
     [InlineData(128, 128, 64, 2, 1, 1, false)] // strided conv2: im2col
     [InlineData(64, 64, 64, 1, 1, 1, false)]  // layer1: too few channels for the transforms to pay
     [InlineData(256, 256, 32, 1, 3, 1, false)] // padding past twice the dilation
