@@ -260,74 +260,75 @@ internal sealed partial class CpuKernels
     /// <summary>Ĝ[ξ, o, tile] = (A dy Aᵀ)[ξ], dy read as 0 where a tile reaches past the output (the adjoint of <see cref="WinogradOutputTiles"/>).</summary>
     private unsafe void WinogradGradTiles<T>(T* dy, int channels, WinogradTiling t, int b0, int b1, T* g, long stride) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int tiles = (b1 - b0) * t.TileCols, cols = t.TileCols, d = t.D;
-        long plane = (long)t.Ho * t.Wo;
+        int d = t.D, wo = t.Wo;
         nint yb = (nint)dy, gb = (nint)g;
-        CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
+        ForEachOutputTileRow(channels, t, b0, b1, (c, image, r0, first, starts) =>
         {
-            Span<int> starts = stackalloc int[cols];
-            t.ColumnStarts(starts);
-            for (int c = c0; c < c1; c++)
-                for (int band = b0; band < b1; band++)
-                {
-                    int n = band / t.TileRows, tr = band % t.TileRows, r0 = t.Start(tr);
-                    bool row0 = r0 < t.Ho, row1 = r0 + d < t.Ho;
-                    T* src = (T*)yb + ((long)n * channels + c) * plane + (long)r0 * t.Wo;
-                    T* gt = (T*)gb + (long)c * tiles + (long)(band - b0) * cols;
-                    for (int tc = 0; tc < cols; tc++)
-                    {
-                        int q0 = starts[tc];
-                        bool col0 = q0 < t.Wo, col1 = q0 + d < t.Wo;
-                        T y00 = row0 && col0 ? src[q0] : T.Zero, y01 = row0 && col1 ? src[q0 + d] : T.Zero;
-                        T y10 = row1 && col0 ? src[(long)d * t.Wo + q0] : T.Zero, y11 = row1 && col1 ? src[(long)d * t.Wo + q0 + d] : T.Zero;
-                        // A dy: rows [y0, y0 + y1, y0 − y1, −y1] for each column; then the same along each row.
-                        T s0 = y00 + y10, s1 = y01 + y11, e0 = y00 - y10, e1 = y01 - y11;
-                        T* o = gt + tc;
-                        o[0] = y00; o[stride] = y00 + y01; o[2 * stride] = y00 - y01; o[3 * stride] = -y01;
-                        o[4 * stride] = s0; o[5 * stride] = s0 + s1; o[6 * stride] = s0 - s1; o[7 * stride] = -s1;
-                        o[8 * stride] = e0; o[9 * stride] = e0 + e1; o[10 * stride] = e0 - e1; o[11 * stride] = -e1;
-                        o[12 * stride] = -y10; o[13 * stride] = -(y10 + y11); o[14 * stride] = y11 - y10; o[15 * stride] = y11;
-                    }
-                }
+            bool row0 = r0 < t.Ho, row1 = r0 + d < t.Ho;
+            T* src = (T*)yb + ((long)image * channels + c) * t.Ho * wo + (long)r0 * wo;
+            T* gt = (T*)gb + first;
+            for (int tc = 0; tc < starts.Length; tc++)
+            {
+                int q0 = starts[tc];
+                bool col0 = q0 < wo, col1 = q0 + d < wo;
+                T y00 = row0 && col0 ? src[q0] : T.Zero, y01 = row0 && col1 ? src[q0 + d] : T.Zero;
+                T y10 = row1 && col0 ? src[(long)d * wo + q0] : T.Zero, y11 = row1 && col1 ? src[(long)d * wo + q0 + d] : T.Zero;
+                // A dy: rows [y0, y0 + y1, y0 − y1, −y1] for each column; then the same along each row.
+                T s0 = y00 + y10, s1 = y01 + y11, e0 = y00 - y10, e1 = y01 - y11;
+                T* o = gt + tc;
+                o[0] = y00; o[stride] = y00 + y01; o[2 * stride] = y00 - y01; o[3 * stride] = -y01;
+                o[4 * stride] = s0; o[5 * stride] = s0 + s1; o[6 * stride] = s0 - s1; o[7 * stride] = -s1;
+                o[8 * stride] = e0; o[9 * stride] = e0 + e1; o[10 * stride] = e0 - e1; o[11 * stride] = -e1;
+                o[12 * stride] = -y10; o[13 * stride] = -(y10 + y11); o[14 * stride] = y11 - y10; o[15 * stride] = y11;
+            }
         });
     }
 
     /// <summary>y[n, o, tile] = Aᵀ M[·, o, tile] A, written where the tile lies inside the output.</summary>
     private unsafe void WinogradOutputTiles<T>(T* m, long stride, T* y, int channels, WinogradTiling t, int b0, int b1) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int tiles = (b1 - b0) * t.TileCols, cols = t.TileCols, d = t.D;
-        long plane = (long)t.Ho * t.Wo;
+        int d = t.D, wo = t.Wo;
         nint mb = (nint)m, yb = (nint)y;
+        ForEachOutputTileRow(channels, t, b0, b1, (c, image, r0, first, starts) =>
+        {
+            if (r0 >= t.Ho) return;
+            bool row1 = r0 + d < t.Ho;
+            T* dst = (T*)yb + ((long)image * channels + c) * t.Ho * wo + (long)r0 * wo;
+            T* mt = (T*)mb + first;
+            for (int tc = 0; tc < starts.Length; tc++)
+            {
+                T* p = mt + tc;
+                // Aᵀ M: rows m0 + m1 + m2 and m1 − m2 − m3, column by column; then the same along each row.
+                T s0 = p[0] + p[4 * stride] + p[8 * stride], e0 = p[4 * stride] - p[8 * stride] - p[12 * stride];
+                T s1 = p[stride] + p[5 * stride] + p[9 * stride], e1 = p[5 * stride] - p[9 * stride] - p[13 * stride];
+                T s2 = p[2 * stride] + p[6 * stride] + p[10 * stride], e2 = p[6 * stride] - p[10 * stride] - p[14 * stride];
+                T s3 = p[3 * stride] + p[7 * stride] + p[11 * stride], e3 = p[7 * stride] - p[11 * stride] - p[15 * stride];
+                int q0 = starts[tc];
+                if (q0 >= wo) continue;
+                bool col1 = q0 + d < wo;
+                dst[q0] = s0 + s1 + s2;
+                if (col1) dst[q0 + d] = s1 - s2 - s3;
+                if (!row1) continue;
+                dst[(long)d * wo + q0] = e0 + e1 + e2;
+                if (col1) dst[(long)d * wo + q0 + d] = e1 - e2 - e3;
+            }
+        });
+    }
+
+    /// <summary>One band tile row of one channel: its image, first output row, the index of its first tile in the channel's [channel, tiles] matrix, and its tiles' start columns.</summary>
+    private delegate void TileRow(int channel, int image, int row0, long firstTile, ReadOnlySpan<int> starts);
+
+    /// <summary>Calls <paramref name="body"/> for every channel and tile row b0..b1 of the band, one channel range per worker, rows in order.</summary>
+    private void ForEachOutputTileRow(int channels, WinogradTiling t, int b0, int b1, TileRow body)
+    {
+        int tiles = (b1 - b0) * t.TileCols, cols = t.TileCols;
         CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
         {
             Span<int> starts = stackalloc int[cols];
             t.ColumnStarts(starts);
             for (int c = c0; c < c1; c++)
                 for (int band = b0; band < b1; band++)
-                {
-                    int n = band / t.TileRows, tr = band % t.TileRows, r0 = t.Start(tr);
-                    if (r0 >= t.Ho) continue;
-                    bool row1 = r0 + d < t.Ho;
-                    T* dst = (T*)yb + ((long)n * channels + c) * plane + (long)r0 * t.Wo;
-                    T* mt = (T*)mb + (long)c * tiles + (long)(band - b0) * cols;
-                    for (int tc = 0; tc < cols; tc++)
-                    {
-                        T* p = mt + tc;
-                        // Aᵀ M: rows m0 + m1 + m2 and m1 − m2 − m3, column by column; then the same along each row.
-                        T s0 = p[0] + p[4 * stride] + p[8 * stride], e0 = p[4 * stride] - p[8 * stride] - p[12 * stride];
-                        T s1 = p[stride] + p[5 * stride] + p[9 * stride], e1 = p[5 * stride] - p[9 * stride] - p[13 * stride];
-                        T s2 = p[2 * stride] + p[6 * stride] + p[10 * stride], e2 = p[6 * stride] - p[10 * stride] - p[14 * stride];
-                        T s3 = p[3 * stride] + p[7 * stride] + p[11 * stride], e3 = p[7 * stride] - p[11 * stride] - p[15 * stride];
-                        int q0 = starts[tc];
-                        if (q0 >= t.Wo) continue;
-                        bool col1 = q0 + d < t.Wo;
-                        dst[q0] = s0 + s1 + s2;
-                        if (col1) dst[q0 + d] = s1 - s2 - s3;
-                        if (!row1) continue;
-                        dst[(long)d * t.Wo + q0] = e0 + e1 + e2;
-                        if (col1) dst[(long)d * t.Wo + q0 + d] = e1 - e2 - e3;
-                    }
-                }
+                    body(c, band / t.TileRows, t.Start(band % t.TileRows), (long)c * tiles + (long)(band - b0) * cols, starts);
         });
     }
 }
