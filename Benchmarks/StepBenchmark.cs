@@ -164,8 +164,13 @@ public static class StepBenchmark
     public static int Worker(string[] args)
     {
         var named = Enumerable.Range(0, args.Length / 2).ToDictionary(i => args[2 * i], i => args[2 * i + 1]);
+        int iterations = int.Parse(named["--iterations"], CultureInfo.InvariantCulture), profiled = int.Parse(named["--profiled"], CultureInfo.InvariantCulture);
+        if (iterations < 1 || profiled < 1)
+        {
+            Console.Error.WriteLine($"step-worker: --iterations {iterations} and --profiled {profiled} must both be at least 1 (the JSON reports a median and a per-iteration breakdown)");
+            return 2;
+        }
         return StepWorkload.Run(named["--config"], named["--part"], int.Parse(named["--threads"], CultureInfo.InvariantCulture),
-            int.Parse(named["--iterations"], CultureInfo.InvariantCulture), double.Parse(named["--warmup"], CultureInfo.InvariantCulture),
-            int.Parse(named["--profiled"], CultureInfo.InvariantCulture));
+            iterations, double.Parse(named["--warmup"], CultureInfo.InvariantCulture), profiled);
     }
 }
