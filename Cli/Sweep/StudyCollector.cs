@@ -54,7 +54,7 @@ public static class StudyCollector
             {
                 if (!dice.TryGetValue((arm, unit), out var a) || !dice.TryGetValue((study.Control, unit), out var c))
                 {
-                    log.WriteLine($"left out{(raters ? " (simulated raters)" : "")}: unit {unit} of arm {arm} (the arm or the control {study.Control} has no evaluation yet)");
+                    log.WriteLine($"left out{(raters ? " (simulated raters)" : "")}: unit {unit} of arm {arm} (the arm or the control arm, {study.Control}, has no evaluation yet)");
                     continue;
                 }
                 foreach (var organ in a.Keys.Where(c.ContainsKey))
