@@ -210,7 +210,7 @@ internal sealed partial class CpuKernels
         nint xb = (nint)x, vb = (nint)v;
         CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
         {
-            var scratch = WinogradScratch<T>.Get(pr * pc);
+            var scratch = Workspace<T>.GetForWorker(pr * pc);
             Span<int> starts = stackalloc int[cols];
             t.ColumnStarts(starts);
             fixed (T* padded = scratch)
@@ -330,17 +330,5 @@ internal sealed partial class CpuKernels
                 for (int band = b0; band < b1; band++)
                     body(c, band / t.TileRows, t.Start(band % t.TileRows), (long)c * tiles + (long)(band - b0) * cols, starts);
         });
-    }
-}
-
-/// <summary>Each worker's zero-padded input plane (apart from <see cref="Workspace{T}"/>, which the calling thread's transforms use).</summary>
-internal static class WinogradScratch<T> where T : unmanaged
-{
-    [ThreadStatic] private static T[]? _buffer;
-
-    public static T[] Get(int length)
-    {
-        if (_buffer == null || _buffer.Length < length) _buffer = new T[length];
-        return _buffer;
     }
 }
