@@ -76,6 +76,7 @@ public unsafe class GemmTests
     [InlineData(6, 64, 256)]
     [InlineData(13, 130, 301)]
     [InlineData(7, 9, 5)]
+    [InlineData(16, 147, 700)] // three K blocks of 234 (a tail of 2 rows), a last panel of 16 + 3 columns and 45 zeros
     public void TransposedBIsBitwiseTheSameProductAsTheExplicitTranspose(int m, int n, int k)
     {
         // Packing only moves values, so op(B) = Bᵀ read through the transposing packer (8 × 8 register blocks plus

@@ -306,34 +306,24 @@ public static unsafe class Gemm
                 }
                 else
                 {
-                    // op(B)[p, j] = b[j·ldb + p]. Eight source rows at a time, 8 × 8 register transposes: reads stay
-                    // contiguous and each write fills eight adjacent packed values (a scalar scatter with stride nr
-                    // made backward-weight's packing as slow as its arithmetic).
-                    int j = 0, pEnd = 0;
-                    if (typeof(T) == typeof(float) && Avx.IsSupported)
-                    {
-                        pEnd = kc & ~7;
-                        for (; j + 8 <= cols; j += 8)
-                        {
-                            T* src = B + (long)(blk.J0 + j0 + j) * Ldb + blk.P0;
-                            for (int p = 0; p < pEnd; p += 8)
-                                Transpose8x8((float*)src + p, Ldb, (float*)dst + (long)p * nr + j, nr);
-                            for (int jj = j; jj < j + 8; jj++)
-                                for (int p = pEnd; p < kc; p++) dst[(long)p * nr + jj] = src[(long)(jj - j) * Ldb + p];
-                        }
-                    }
-                    for (; j < nr; j++)
-                    {
-                        if (j < cols)
-                        {
-                            T* src = B + (long)(blk.J0 + j0 + j) * Ldb + blk.P0;
-                            for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = src[p];
-                        }
-                        else
-                        {
-                            for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = T.Zero;
-                        }
-                    }
+                    // op(B)[p, j] = b[j·ldb + p]: 8 × 8 register transposes, eight source rows at a time down the whole
+                    // K block, so reads stay contiguous and each write fills eight adjacent packed values (a scalar
+                    // scatter with stride nr made backward-weight's packing as slow as its arithmetic).
+                    int fullCols = typeof(T) == typeof(float) && Avx.IsSupported ? cols & ~7 : 0;
+                    int pEnd = fullCols > 0 ? kc & ~7 : 0;
+                    T* src = B + (long)(blk.J0 + j0) * Ldb + blk.P0;
+                    for (int j = 0; j < fullCols; j += 8)
+                        for (int p = 0; p < pEnd; p += 8)
+                            Transpose8x8((float*)src + (long)j * Ldb + p, Ldb, (float*)dst + (long)p * nr + j, nr);
+                    // What the transposes left: the last kc % 8 rows, the last cols % 8 columns, then zeros past the last
+                    // column a row at a time (a zero column at a time wrote kc lines per column: the edge panel of a
+                    // small-N backward-weight cost more than the rest of its packing).
+                    for (int j = 0; j < fullCols; j++)
+                        for (int p = pEnd; p < kc; p++) dst[(long)p * nr + j] = src[(long)j * Ldb + p];
+                    for (int j = fullCols; j < cols; j++)
+                        for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = src[(long)j * Ldb + p];
+                    if (cols < nr)
+                        for (int p = 0; p < kc; p++) new Span<T>(dst + (long)p * nr + cols, nr - cols).Clear();
                 }
             }
         }
