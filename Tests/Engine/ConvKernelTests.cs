@@ -17,6 +17,7 @@ public class ConvKernelTests
     [InlineData(2, 6, 9, 9, 4, 3, 1, 6, 6)]   // tap path: bands with 2 and 3 live kernel rows
     [InlineData(2, 5, 8, 8, 3, 3, 1, 9, 9)]   // tap path: only the centre tap reads the image
     [InlineData(1, 4, 11, 7, 3, 3, 2, 5, 4)]  // tap path, stride 2, non-square
+    [InlineData(2, 3, 70, 69, 5, 7, 2, 3, 1)] // stem-like 7×7 stride 2: im2col's vector stride-2 copy (35 columns: 16 + 16 + tail)
     [InlineData(1, 3, 1, 1, 2, 3, 4, 3, 1)]   // no tap ever reads the image: the output is the bias
     [InlineData(2, 128, 9, 11, 130, 3, 1, 1, 1)] // Winograd: odd sizes, partial tiles at the bottom and right
     [InlineData(1, 128, 13, 10, 136, 3, 1, 2, 2)] // Winograd, dilation 2: tile rows r, r + 2
@@ -47,6 +48,7 @@ public class ConvKernelTests
     [InlineData(2, 16, 20, 20, 8, 1, 1, 0, 1)]
     [InlineData(2, 6, 9, 9, 4, 3, 1, 6, 6)]
     [InlineData(1, 4, 11, 7, 3, 3, 2, 5, 4)]
+    [InlineData(2, 3, 70, 69, 5, 7, 2, 3, 1)]      // stem-like 7×7 stride 2 (vector stride-2 im2col in backward-weight)
     [InlineData(1, 2100, 32, 32, 2, 3, 1, 24, 24)] // tap path with two channel chunks (ASPP-like dilation 24)
     [InlineData(1, 3, 1, 1, 2, 3, 4, 3, 1)]        // no live tap: zero gradients
     [InlineData(2, 128, 9, 11, 130, 3, 1, 1, 1)]   // Winograd, partial tiles
