@@ -85,10 +85,10 @@ public interface IKernels
     /// <summary>Batched y[b] = a[b] · b[b] for rank-3 a [B, M, K], b [B, K, N], y [B, M, N].</summary>
     void MatMul(Tensor a, Tensor b, Tensor y);
 
-    /// <summary>Softmax (or log-softmax) along the last axis of a rank-2 x.</summary>
+    /// <summary>Softmax (or log-softmax) along axis 1 of a contiguous x [outer, n, inner] (rank 2: [rows, n], inner = 1).</summary>
     void Softmax(Tensor x, Tensor y, bool log);
 
-    /// <summary>dx from y = softmax(x) (or log-softmax) and dy, rank 2, along the last axis.</summary>
+    /// <summary>dx from y = softmax(x) (or log-softmax) and dy, laid out as in <see cref="Softmax"/>.</summary>
     void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log);
 
     /// <summary>y[o, i, r] = x[o, index[i], r] for x viewed [outer, n, rest].</summary>

@@ -188,6 +188,27 @@ public static class DeviceSelfTest
                 });
             }
         }
+        foreach (bool log in new[] { false, true })
+        {
+            // Along the middle axis of [outer, n, inner], as a channel softmax over [N, C, H·W] runs (inner 300 > one CPU block).
+            yield return new(log ? "LogSoftmax" : "Softmax", "[3, 7, 300] along axis 1", (acc, dt) =>
+            {
+                var x = In(acc, dt, [3, 7, 300], 55, -5, 5);
+                var y = x.NewEmpty(3, 7, 300);
+                acc.Kernels.Softmax(x, y, log);
+                return [Out(y)];
+            });
+            yield return new(log ? "LogSoftmaxBackward" : "SoftmaxBackward", "[3, 7, 300] along axis 1", (acc, dt) =>
+            {
+                var x = In(acc, dt, [3, 7, 300], 56, -5, 5);
+                var y = x.NewEmpty(3, 7, 300);
+                acc.Kernels.Softmax(x, y, log);
+                var dy = In(acc, dt, [3, 7, 300], 57);
+                var dx = x.NewEmpty(3, 7, 300);
+                acc.Kernels.SoftmaxBackward(y, dy, dx, log);
+                return [Out(dx)];
+            });
+        }
         yield return new("MaxLastAxis", "[3, 8] with NaN, ties and −inf", (acc, dt) =>
         {
             double nan = double.NaN, inf = double.PositiveInfinity;

@@ -13,38 +13,27 @@ public static partial class Ops
         CheckPair("softmax_backward", y, dy);
         if (!y.Shape.SequenceEqual(dy.Shape))
             throw new ShapeException($"softmax_backward: output {y.ShapeString} and gradient {dy.ShapeString} differ");
-        var (yr, perm) = LastAxisRows("softmax_backward", y, axis);
-        var (gr, _) = LastAxisRows("softmax_backward", dy, axis);
-        var dx = y.NewEmpty(yr.Shape);
-        y.Accelerator.Kernels.SoftmaxBackward(yr, gr, dx, log);
-        return FromRows(dx, y.Shape, perm);
+        var lines = Lines("softmax_backward", y, axis);
+        var dx = y.NewEmpty(lines);
+        y.Accelerator.Kernels.SoftmaxBackward(y.Contiguous().Reshape(lines), dy.Contiguous().Reshape(lines), dx, log);
+        return dx.Reshape(y.Shape);
     }
 
     private static Tensor SoftmaxAlong(Tensor x, int axis, bool log)
     {
         using var _ = OpProfiler.Scope(log ? OpFamily.Loss : OpFamily.PrototypeHead);
-        var (rows, perm) = LastAxisRows(log ? "log_softmax" : "softmax", x, axis);
-        var y = x.NewEmpty(rows.Shape);
-        x.Accelerator.Kernels.Softmax(rows, y, log);
-        return FromRows(y, x.Shape, perm);
+        var lines = Lines(log ? "log_softmax" : "softmax", x, axis);
+        var y = x.NewEmpty(lines);
+        x.Accelerator.Kernels.Softmax(x.Contiguous().Reshape(lines), y, log);
+        return y.Reshape(x.Shape);
     }
 
-    /// <summary>x with the axis moved last, as a contiguous [rows, n] matrix (no copy when it is already last).</summary>
-    private static (Tensor Rows, int[] Perm) LastAxisRows(string op, Tensor x, int axis)
+    /// <summary>x's shape as [outer, n, inner] around the softmax axis (the kernels' view; no permute, no copy).</summary>
+    private static int[] Lines(string op, Tensor x, int axis)
     {
-        int a = Shape.Axis(op, axis, Math.Max(1, x.Rank));
-        if (x.Rank == 0) return (x.Reshape(1, 1), []);
-        var perm = Enumerable.Range(0, x.Rank).Where(i => i != a).Append(a).ToArray();
-        int n = x.Shape[a];
-        return (x.Permute(perm).Contiguous().Reshape(n == 0 ? 0 : x.Count / n, n), perm);
-    }
-
-    private static Tensor FromRows(Tensor rows, int[] shape, int[] perm)
-    {
-        if (perm.Length == 0) return rows.Reshape(shape);
-        var permuted = rows.Reshape(perm.Select(p => shape[p]).ToArray());
-        var inverse = new int[perm.Length];
-        for (int i = 0; i < perm.Length; i++) inverse[perm[i]] = i;
-        return permuted.Permute(inverse).Contiguous();
+        if (x.Rank == 0) return [1, 1, 1];
+        int a = Shape.Axis(op, axis, x.Rank);
+        int outer = x.Shape.Take(a).Aggregate(1, (p, d) => p * d), inner = x.Shape.Skip(a + 1).Aggregate(1, (p, d) => p * d);
+        return [outer, x.Shape[a], inner];
     }
 }

@@ -218,6 +218,24 @@ public class OpForwardTests
         Assert.Equal(1.0, cols[0] + cols[3], 14);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ChannelSoftmaxHasTheBitsOfTheSameSoftmaxOnPermutedRows(bool log)
+    {
+        // Along axis 1 of [N, C, H, W] the kernel walks blocks of positions (17 · 19 = 323 > one block of 256) with the
+        // channel loop outside; each position must still see the row kernel's arithmetic, in the row kernel's order.
+        var x = Tensor.Normal([2, 3, 17, 19], new Generator(7), dtype: DType.Float32);
+        var rows = x.Permute(0, 2, 3, 1).Contiguous();
+        var y = log ? Ops.LogSoftmax(x, 1) : Ops.Softmax(x, 1);
+        var yRows = log ? Ops.LogSoftmax(rows, -1) : Ops.Softmax(rows, -1);
+        Assert.Equal(yRows.Permute(0, 3, 1, 2).Contiguous().ToArray<float>(), y.ToArray<float>());
+        var dy = Tensor.Normal(x.Shape, new Generator(8), dtype: DType.Float32);
+        var dx = Ops.SoftmaxBackward(y, dy, 1, log);
+        var dxRows = Ops.SoftmaxBackward(yRows, dy.Permute(0, 2, 3, 1).Contiguous(), -1, log);
+        Assert.Equal(dxRows.Permute(0, 3, 1, 2).Contiguous().ToArray<float>(), dx.ToArray<float>());
+    }
+
     [Fact]
     public void CrossEntropyForwardMatchesPyTorchSemantics()
     {
