@@ -25,6 +25,7 @@ public class ConvKernelTests
     [InlineData(1, 128, 10, 7, 128, 3, 1, 0, 1)]  // Winograd without padding: 8 × 5 output
     [InlineData(1, 128, 6, 9, 128, 3, 1, 2, 1)]   // Winograd, padding 2 > dilation: 8 × 11 output
     [InlineData(1, 1000, 40, 40, 128, 3, 1, 1, 1)] // Winograd in two bands of tile rows
+    [InlineData(1, 128, 36, 36, 128, 3, 1, 2, 2)] // Winograd, dilation 2: a block of 16 vector tile columns and 2 scalar ones
     public void MatchesDirectConvolution(int n, int c, int h, int w, int o, int k, int stride, int padding, int dilation)
     {
         var g = Conv2dGeometry.Square(stride, padding, dilation);
@@ -101,6 +102,31 @@ public class ConvKernelTests
     {
         var shape = CpuKernels.ConvShape.Of([2, c, size, size], [o, c, 3, 3], Conv2dGeometry.Square(stride, padding, dilation));
         Assert.Equal(winograd, CpuKernels.UsesWinograd(shape));
+    }
+
+    /// <summary>
+    /// Winograd's input transform runs whole blocks of 16 tile columns as vectors and the rest one tile at a time. Eight
+    /// zero columns prepended to the input shift every tile by 4 tile columns (8 is a multiple of 2D), so tiles 12–15 of
+    /// a 16-tile row, vector tiles, become scalar tiles 16–19; the shifted output must hold the very same bits.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void WinogradVectorTilesHaveTheBitsOfScalarTiles(int dilation)
+    {
+        const int channels = 128, h = 6, w = 32, shift = 8;
+        var g = Conv2dGeometry.Square(1, dilation, dilation);
+        var x = Randn([1, channels, h, w], 11, DType.Float32);
+        var weight = Randn([channels, channels, 3, 3], 12, DType.Float32);
+        var xv = x.ToArray<float>();
+        var shifted = new float[channels * h * (w + shift)];
+        for (int row = 0; row < channels * h; row++) Array.Copy(xv, row * w, shifted, row * (w + shift) + shift, w);
+        Assert.True(CpuKernels.UsesWinograd(CpuKernels.ConvShape.Of(x.Shape, weight.Shape, g)));
+        var y = Ops.Conv2d(x, weight, null, g).ToArray<float>();
+        var y2 = Ops.Conv2d(Tensor.FromArray(shifted, [1, channels, h, w + shift]), weight, null, g).ToArray<float>();
+        for (int row = 0; row < channels * h; row++)
+            Assert.Equal(y.AsSpan(row * w, w).ToArray(), y2.AsSpan(row * (w + shift) + shift, w).ToArray());
     }
 
     [Fact]
