@@ -61,7 +61,7 @@ public sealed class Bottleneck : Layer
         var y = _bn1.ForwardReluConv(_conv1.Forward(x), _conv2);
         y = _bn2.ForwardReluConv(y, _conv3);
         var identity = _downsample?.Forward(x) ?? x;
-        return _bn3.ForwardAddRelu(y, identity);
+        return ResNet.AddShortcut(_bn3, y, identity, _downsample != null);
     }
 }
 
@@ -92,7 +92,7 @@ public sealed class BasicBlock : Layer
     {
         var y = _bn1.ForwardReluConv(_conv1.Forward(x), _conv2);
         var identity = _downsample?.Forward(x) ?? x;
-        return _bn2.ForwardAddRelu(y, identity);
+        return ResNet.AddShortcut(_bn2, y, identity, _downsample != null);
     }
 }
 
@@ -140,6 +140,18 @@ public sealed class ResNet : Layer
             : new BasicBlock(inPlanes, planes, stride, firstDilation, dilation, downsample, init, dtype, acc);
 
     public ResNetConfig Config { get; }
+
+    /// <summary>
+    /// A block's last norm with its shortcut: ReLU(bn(y) + identity). A downsample branch's output goes back to the pool
+    /// at once (while inside a tensor scope): the add-ReLU's backward gates by its own output and the downsample norm's
+    /// backward reads that norm's input, so nothing reads it again, and it would otherwise be held until backward.
+    /// </summary>
+    internal static Variable AddShortcut(BatchNorm2d bn, Variable y, Variable identity, bool downsampled)
+    {
+        var output = bn.ForwardAddRelu(y, identity);
+        if (downsampled && TensorScope.Current is { } scope && scope.Owns(identity.Data)) scope.Release(identity.Data);
+        return output;
+    }
 
     public override Variable Forward(Variable x) => Forward(x, out _);
 
