@@ -216,6 +216,25 @@ public class TensorScopeTests
     }
 
     [Fact]
+    public void FarBelowItsHighestLiveBytesAPooledRequestMayTakeAFreeArrayUpToFourTimesLonger()
+    {
+        var acc = Context.Default.CreateCpuAccelerator(1);
+        using (TensorScope.Open())
+            for (int i = 0; i < 3; i++) Tensor.Full([100], 0.0, accelerator: acc); // highest live bytes: 1200
+        using (TensorScope.Open())
+        {
+            var first = Tensor.Full([30], 1.0, accelerator: acc); // nothing up to 60; 400 live bytes ≤ 4/5 × 1200: a 100-float array
+            Assert.Equal((800, 400), (acc.CachedBytes, acc.LiveBytes));
+            Tensor.Full([30], 2.0, accelerator: acc); // 800 ≤ 960: the second one
+            Assert.Equal((400, 800), (acc.CachedBytes, acc.LiveBytes));
+            Tensor.Full([30], 3.0, accelerator: acc); // 1200 > 960: a new array of 30
+            Assert.Equal((400, 920), (acc.CachedBytes, acc.LiveBytes));
+            Assert.Equal(Enumerable.Repeat(1f, 30), first.ToArray<float>());
+        }
+        Assert.Equal((1320, 0), (acc.CachedBytes, acc.LiveBytes));
+    }
+
+    [Fact]
     public void TensorsMadeOutsideEveryScopeStayValid()
     {
         var acc = Context.Default.CreateCpuAccelerator(1);
