@@ -66,7 +66,7 @@ internal sealed partial class CpuKernels
             if (bias != null) AddChannelBias<T>(y, bias);
             return;
         }
-        var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
+        var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P, Accelerator);
         fixed (T* px0 = Data<T>(x), pw0 = Data<T>(w), py0 = Data<T>(y), pcol = col)
         {
             T* px = px0 + x.Offset, pw = pw0 + w.Offset, py = py0 + y.Offset;
@@ -102,7 +102,7 @@ internal sealed partial class CpuKernels
             TapConv2dBackwardInput<T>(dy, w, dx, s, taps);
             return;
         }
-        var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
+        var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P, Accelerator);
         fixed (T* pdy0 = Data<T>(dy), pw0 = Data<T>(w), pdx0 = Data<T>(dx), pcol = col)
         {
             T* pdy = pdy0 + dy.Offset, pw = pw0 + w.Offset, pdx = pdx0 + dx.Offset;
@@ -138,7 +138,7 @@ internal sealed partial class CpuKernels
             TapConv2dBackwardWeight<T>(x, dy, dw, s, taps);
             return;
         }
-        var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P);
+        var col = s.Pointwise ? [] : Workspace<T>.Get(s.ChannelSlab * s.Kk * s.P, Accelerator);
         fixed (T* px0 = Data<T>(x), pdy0 = Data<T>(dy), pdw0 = Data<T>(dw), pcol = col)
         {
             T* px = px0 + x.Offset, pdy = pdy0 + dy.Offset, pdw = pdw0 + dw.Offset;

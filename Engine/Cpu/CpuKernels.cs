@@ -10,6 +10,8 @@ internal sealed partial class CpuKernels(CpuAccelerator accelerator) : IKernels
 {
     private int Threads => accelerator.Threads;
 
+    private CpuAccelerator Accelerator => accelerator;
+
     internal static T[] Data<T>(Tensor t) where T : unmanaged => ((CpuMemoryBuffer<T>)t.Buffer).Array;
 
     internal static T Cast<T>(double v) where T : IFloatingPointIeee754<T> => T.CreateTruncating(v);

@@ -91,7 +91,7 @@ internal sealed partial class CpuKernels
         int band = t.BandRows(s.C, s.O), total = s.N * t.TileRows;
         int maxTiles = band * t.TileCols;
         long vStride = XiStride((long)s.C * maxTiles), gStride = XiStride((long)s.O * maxTiles), uStride = XiStride((long)s.O * s.C);
-        var work = Workspace<T>.Get(checked((int)(16 * (vStride + gStride + uStride))));
+        var work = Workspace<T>.Get(checked((int)(16 * (vStride + gStride + uStride))), Accelerator);
         fixed (T* px0 = Data<T>(x), pdy0 = Data<T>(dy), pdw0 = Data<T>(dw), pwork = work)
         {
             T* v = pwork, g = v + 16 * vStride, du = g + 16 * gStride;
@@ -120,7 +120,7 @@ internal sealed partial class CpuKernels
         int band = t.BandRows(inC, outC), total = t.N * t.TileRows;
         int maxTiles = band * t.TileCols;
         long uStride = XiStride((long)outC * inC), vStride = XiStride((long)inC * maxTiles), mStride = XiStride((long)outC * maxTiles);
-        var work = Workspace<T>.Get(checked((int)(16 * (uStride + vStride + mStride))));
+        var work = Workspace<T>.Get(checked((int)(16 * (uStride + vStride + mStride))), Accelerator);
         fixed (T* pwork = work)
         {
             T* u = pwork, v = u + 16 * uStride, m = v + 16 * vStride;
@@ -216,7 +216,7 @@ internal sealed partial class CpuKernels
         CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
         {
             // The vector transform reads up to 32 columns past a block's first tile start; the slack keeps the last row's reads inside.
-            var scratch = Workspace<T>.GetForWorker(pr * pc + 64);
+            var scratch = Workspace<T>.GetForWorker(pr * pc + 64, Accelerator);
             Span<int> starts = stackalloc int[cols];
             t.ColumnStarts(starts);
             fixed (T* padded = scratch)

@@ -129,6 +129,31 @@ public class ConvKernelTests
             Assert.Equal(y.AsSpan(row * w, w).ToArray(), y2.AsSpan(row * (w + shift) + shift, w).ToArray());
     }
 
+    /// <summary>
+    /// An im2col workspace a convolution outgrows joins its accelerator's free lists, and once a tensor takes it no
+    /// convolution writes to it. On a thread of its own, whose workspace starts empty.
+    /// </summary>
+    [Fact]
+    public async Task AnOutgrownWorkspaceGoesToTheFreeListsAndIsNoLongerWritten()
+    {
+        await Task.Factory.StartNew(() =>
+        {
+            var acc = Context.Default.CreateCpuAccelerator(1);
+            var g = Conv2dGeometry.Square(1, 1, 1);
+            var w = Tensor.Normal([4, 3, 3, 3], new Generator(1), accelerator: acc);
+            Ops.Conv2d(Tensor.Normal([1, 3, 8, 8], new Generator(2), accelerator: acc), w, null, g); // columns: 3 × 9 × 64
+            Assert.Equal(0, acc.CachedBytes);
+            var large = Tensor.Normal([1, 3, 16, 16], new Generator(3), accelerator: acc);
+            Ops.Conv2d(large, w, null, g); // 3 × 9 × 256: the first workspace goes to the free lists
+            Assert.Equal(3 * 9 * 64 * sizeof(float), acc.CachedBytes);
+            using var scope = TensorScope.Open();
+            var taken = Tensor.Full([3 * 9 * 64], 5.0, accelerator: acc);
+            Assert.Equal(0, acc.CachedBytes);
+            Ops.Conv2d(large, w, null, g);
+            Assert.Equal(Enumerable.Repeat(5f, 3 * 9 * 64), taken.ToArray<float>());
+        }, TaskCreationOptions.LongRunning);
+    }
+
     [Fact]
     public void BadConvInputNamesBothShapes()
     {
