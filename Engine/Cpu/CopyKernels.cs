@@ -27,12 +27,12 @@ internal sealed partial class CpuKernels
         var layout = new StridedLayout(dst.Shape, src, dst);
         var s = Data<TS>(src);
         var d = Data<TD>(dst);
-        int ss = layout.InnerStride(0), ds = layout.InnerStride(1), n = layout.Inner;
+        int ss = layout.InnerStride(0), ds = layout.InnerStride(1);
         CpuParallel.For(Threads, layout.Rows, layout.RowGrain, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
             {
-                int si = layout.RowStart(0, r), di = layout.RowStart(1, r);
+                int si = layout.RowStart(0, r), di = layout.RowStart(1, r), n = layout.RowLength(r);
                 if (ss == 1 && ds == 1 && typeof(TS) == typeof(TD))
                 {
                     s.AsSpan(si, n).CopyTo(MemoryExtensions.AsSpan((TS[])(object)d, di, n));
@@ -53,12 +53,12 @@ internal sealed partial class CpuKernels
     {
         var layout = new StridedLayout(dst.Shape, dst);
         var d = Data<T>(dst);
-        int ds = layout.InnerStride(0), n = layout.Inner;
+        int ds = layout.InnerStride(0);
         CpuParallel.For(Threads, layout.Rows, layout.RowGrain, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
             {
-                int di = layout.RowStart(0, r);
+                int di = layout.RowStart(0, r), n = layout.RowLength(r);
                 if (ds == 1) d.AsSpan(di, n).Fill(value);
                 else for (int j = 0; j < n; j++) d[di + j * ds] = value;
             }

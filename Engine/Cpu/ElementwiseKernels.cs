@@ -68,12 +68,12 @@ internal sealed partial class CpuKernels
         var xs = Data<T>(x);
         var ys = Data<T>(y);
         T a = Cast<T>(ad), b = Cast<T>(bd);
-        int sx = layout.InnerStride(0), sy = layout.InnerStride(1), n = layout.Inner;
+        int sx = layout.InnerStride(0), sy = layout.InnerStride(1);
         CpuParallel.For(Threads, layout.Rows, layout.RowGrain, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
             {
-                int xi = layout.RowStart(0, r), yi = layout.RowStart(1, r);
+                int xi = layout.RowStart(0, r), yi = layout.RowStart(1, r), n = layout.RowLength(r);
                 if (sx == 1 && sy == 1 && UnaryFast(op, xs.AsSpan(xi, n), ys.AsSpan(yi, n), a, b)) continue;
                 for (int j = 0; j < n; j++) ys[yi + j * sy] = ApplyUnary(op, xs[xi + j * sx], a, b);
             }
@@ -104,12 +104,12 @@ internal sealed partial class CpuKernels
         var aa = Data<T>(a);
         var bb = Data<T>(b);
         var ys = Data<T>(y);
-        int sa = layout.InnerStride(0), sb = layout.InnerStride(1), sy = layout.InnerStride(2), n = layout.Inner;
+        int sa = layout.InnerStride(0), sb = layout.InnerStride(1), sy = layout.InnerStride(2);
         CpuParallel.For(Threads, layout.Rows, layout.RowGrain, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
             {
-                int ai = layout.RowStart(0, r), bi = layout.RowStart(1, r), yi = layout.RowStart(2, r);
+                int ai = layout.RowStart(0, r), bi = layout.RowStart(1, r), yi = layout.RowStart(2, r), n = layout.RowLength(r);
                 if (sy == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0)
                     && BinaryFast(op, aa.AsSpan(ai, sa == 0 ? 1 : n), sa == 0, bb.AsSpan(bi, sb == 0 ? 1 : n), sb == 0, ys.AsSpan(yi, n)))
                     continue;

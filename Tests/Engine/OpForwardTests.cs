@@ -218,6 +218,27 @@ public class OpForwardTests
         Assert.Equal(1.0, cols[0] + cols[3], 14);
     }
 
+    [Fact]
+    public void LongContiguousRowsWalkedInPiecesMatchTheScalarDefinitions()
+    {
+        // A contiguous tensor is one merged row, walked in pieces of 32 K values so the threads share it: 100 003 values
+        // are three whole pieces and a short one; a broadcast [1] operand must give its one value to every piece.
+        const int n = 100_003;
+        var a = Tensor.Normal([n], new Generator(3), dtype: DType.Float32);
+        var b = Tensor.Normal([n], new Generator(4), dtype: DType.Float32);
+        var quarter = Tensor.FromArray(new[] { 0.25f }, [1]);
+        float[] av = a.ToArray<float>(), bv = b.ToArray<float>();
+        float[] sum = Ops.Add(a, b).ToArray<float>(), scaled = Ops.Mul(a, quarter).ToArray<float>();
+        float[] exp = Ops.Exp(a).ToArray<float>(), copied = a.Reshape(1, n).Permute(1, 0).Contiguous().ToArray<float>();
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(av[i] + bv[i], sum[i]);
+            Assert.Equal(av[i] * 0.25f, scaled[i]);
+            Assert.Equal(MathF.Exp(av[i]), exp[i]);
+            Assert.Equal(av[i], copied[i]);
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
