@@ -206,15 +206,15 @@ internal sealed partial class CpuKernels
             T* row = dst + oh * s.Wo;
             if ((uint)ih >= (uint)s.H)
             {
-                ClearRow(row, s.Wo);
+                Rows.Clear(row, s.Wo);
                 continue;
             }
             T* src = plane + ih * s.W;
-            ClearRow(row, lo);
-            if (g.StrideW == 1) CopyRow(src + iw0 + lo, row + lo, hi - lo);
+            Rows.Clear(row, lo);
+            if (g.StrideW == 1) Rows.Copy(src + iw0 + lo, row + lo, hi - lo);
             else if (g.StrideW == 2 && typeof(T) == typeof(float)) EvenColumns((float*)src + iw0 + 2 * lo, (float*)row + lo, hi - lo);
             else for (int ow = lo; ow < hi; ow++) row[ow] = src[iw0 + ow * g.StrideW];
-            ClearRow(row + hi, s.Wo - hi);
+            Rows.Clear(row + hi, s.Wo - hi);
         }
     }
 
@@ -243,35 +243,9 @@ internal sealed partial class CpuKernels
             if ((uint)ih >= (uint)s.H) continue;
             T* dst = plane + ih * s.W;
             T* row = src + oh * s.Wo;
-            if (g.StrideW == 1) AddRow(row + lo, dst + iw0 + lo, hi - lo);
+            if (g.StrideW == 1) Rows.Add(row + lo, dst + iw0 + lo, hi - lo);
             else for (int ow = lo; ow < hi; ow++) dst[iw0 + ow * g.StrideW] += row[ow];
         }
-    }
-
-    // Row helpers for im2col and col2im. Rows are short on small maps (16 values at 16 × 16), where the call behind
-    // Span.Clear / CopyTo / TensorPrimitives.Add cost as much as the row itself; these stay inline.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void CopyRow<T>(T* src, T* dst, int count) where T : unmanaged
-    {
-        int i = 0;
-        for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count) Vector256.Store(Vector256.Load(src + i), dst + i);
-        for (; i < count; i++) dst[i] = src[i];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void ClearRow<T>(T* dst, int count) where T : unmanaged
-    {
-        int i = 0;
-        for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count) Vector256.Store(Vector256<T>.Zero, dst + i);
-        for (; i < count; i++) dst[i] = default;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddRow<T>(T* src, T* dst, int count) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int i = 0;
-        for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count) Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
-        for (; i < count; i++) dst[i] += src[i];
     }
 
     /// <summary>The output columns [lo, hi) whose input column iw0 + ow·stride lies inside [0, width) (rows alike).</summary>

@@ -296,12 +296,8 @@ public static unsafe class Gemm
                     {
                         // Rows are ldb apart; fetch a few ahead so the misses overlap.
                         Prefetch(src + 4L * Ldb);
-                        if (cols == nr) CopyRow(src, dst, nr);
-                        else
-                        {
-                            for (int j = 0; j < cols; j++) dst[j] = src[j];
-                            for (int j = cols; j < nr; j++) dst[j] = T.Zero;
-                        }
+                        Rows.Copy(src, dst, cols);
+                        if (cols < nr) Rows.Clear(dst + cols, nr - cols);
                     }
                 }
                 else
@@ -323,7 +319,7 @@ public static unsafe class Gemm
                     for (int j = fullCols; j < cols; j++)
                         for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = src[(long)j * Ldb + p];
                     if (cols < nr)
-                        for (int p = 0; p < kc; p++) new Span<T>(dst + (long)p * nr + cols, nr - cols).Clear();
+                        for (int p = 0; p < kc; p++) Rows.Clear(dst + (long)p * nr + cols, nr - cols);
                 }
             }
         }
@@ -437,16 +433,6 @@ public static unsafe class Gemm
         Avx.Store(d + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
         Avx.Store(d + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
-    }
-
-    // Copies one packed-panel row; inline vector moves beat a memmove call for these 64–256 byte rows.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void CopyRow<T>(T* src, T* dst, int count) where T : unmanaged
-    {
-        if (Vector512.IsHardwareAccelerated)
-            for (int j = 0; j < count; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(src + j), dst + j);
-        else
-            Unsafe.CopyBlockUnaligned(dst, src, (uint)(count * sizeof(T)));
     }
 
     // ---------------------------------------------------------------- micro-kernels
