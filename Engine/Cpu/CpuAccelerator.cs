@@ -49,21 +49,20 @@ public sealed class CpuAccelerator : Accelerator
     /// <summary>Pooled buffers come from the free lists (an array may be longer than asked); others are GC arrays. Neither is zero-filled.</summary>
     protected override MemoryBuffer<T> Allocate<T>(int length, bool pooled)
     {
-        T[]? array = null;
+        T[] array;
         if (pooled)
             lock (_free)
+            {
                 if (TakeFree(typeof(T), length, Unsafe.SizeOf<T>()) is Stack<Array> stack)
                 {
                     array = (T[])stack.Pop();
                     _cachedBytes -= Buffer.ByteLength(array);
                 }
-        array ??= GC.AllocateUninitializedArray<T>(length);
+                else array = GC.AllocateUninitializedArray<T>(length);
+                _highestLiveBytes = Math.Max(_highestLiveBytes, Interlocked.Add(ref _liveBytes, Buffer.ByteLength(array)));
+            }
+        else array = GC.AllocateUninitializedArray<T>(length);
         if (PoisonBuffers) Poison(array);
-        if (pooled)
-        {
-            long live = Interlocked.Add(ref _liveBytes, Buffer.ByteLength(array));
-            lock (_free) _highestLiveBytes = Math.Max(_highestLiveBytes, live);
-        }
         return new CpuMemoryBuffer<T>(this, array, length, pooled);
     }
 
