@@ -113,7 +113,9 @@ internal sealed partial class CpuKernels
 
     /// <summary>
     /// y [N, outC, Ho, Wo] = the 3×3 convolution of x [N, inC, H, W] with weights w [outC, inC, 3, 3], or with
-    /// <paramref name="flip"/> (backward-input) with w [inC, outC, 3, 3] rotated by 180° and transposed.
+    /// <paramref name="flip"/> (backward-input) with w [inC, outC, 3, 3] rotated by 180° and transposed. Flipped, U is the
+    /// transform of w as it is, read transposed: rotating a kernel by 180° permutes its transform's rows and columns
+    /// (G J = P G, J reversing 3 values, P swapping 0 and 3 of 4), so the matrix for ξ = (i, j) is U[(P i, P j)]ᵀ.
     /// </summary>
     private unsafe void WinogradForward<T>(T* x, T* w, bool flip, T* y, int inC, int outC, WinogradTiling t) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -124,50 +126,68 @@ internal sealed partial class CpuKernels
         fixed (T* pwork = work)
         {
             T* u = pwork, v = u + 16 * uStride, m = v + 16 * vStride;
-            WinogradWeights(w, flip, u, uStride, outC, inC);
+            if (flip) WinogradWeights(w, u, uStride, inC, outC);
+            else WinogradWeights(w, u, uStride, outC, inC);
             for (int b0 = 0; b0 < total; b0 += band)
             {
                 int b1 = Math.Min(total, b0 + band), tiles = (b1 - b0) * t.TileCols;
                 WinogradInputTiles(x, inC, t, b0, b1, v, vStride);
                 nint ub = (nint)u, vb = (nint)v, mb = (nint)m;
-                CpuParallel.Tasks(Threads, 16, xi => RunGemm(false, false, outC, tiles, inC,
-                    (T*)ub + xi * uStride, inC, (T*)vb + xi * vStride, tiles, false, (T*)mb + xi * mStride, tiles, threads: 1));
+                CpuParallel.Tasks(Threads, 16, xi => RunGemm(flip, false, outC, tiles, inC,
+                    (T*)ub + (flip ? FlippedXi(xi) : xi) * uStride, flip ? outC : inC, (T*)vb + xi * vStride, tiles, false, (T*)mb + xi * mStride, tiles, threads: 1));
                 WinogradOutputTiles(m, mStride, y, outC, t, b0, b1);
             }
         }
     }
 
+    /// <summary>(P i, P j) for ξ = 4i + j, P swapping 0 and 3.</summary>
+    private static int FlippedXi(int xi)
+    {
+        static int P(int i) => i == 0 ? 3 : i == 3 ? 0 : i;
+        return 4 * P(xi / 4) + P(xi % 4);
+    }
+
     /// <summary>
-    /// U[ξ, r, q] = (G k Gᵀ)[ξ] for the kernel k of row r and column q of the [rows, cols] weight matrix: k = w[r, q] for
-    /// w [rows, cols, 3, 3], or with <paramref name="flip"/> (backward-input) k = w[q, r] rotated by 180° for w [cols, rows, 3, 3].
+    /// U[ξ, r, q] = (G k Gᵀ)[ξ] for the kernel k = w[r, q] of w [rows, cols, 3, 3]. A U row at a time, so its 16 matrices'
+    /// rows are written front to back; whole vectors of neighbouring kernels at once (the scalar loop's 16 scattered stores
+    /// per kernel made this half of a 512-channel forward on 16 × 16 maps), the rest one at a time, with the same
+    /// operations in the same order.
     /// </summary>
-    private unsafe void WinogradWeights<T>(T* w, bool flip, T* u, long stride, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
+    private unsafe void WinogradWeights<T>(T* w, T* u, long stride, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
     {
         nint wb = (nint)w, ub = (nint)u;
-        // Flipped, the kernels of a U row lie a whole weight row apart: blocks of 16 U rows read 16 neighbouring kernels.
-        const int Block = 16;
-        CpuParallel.For(Threads, (rows + Block - 1) / Block, CpuParallel.Grain(16L * Block * cols), (b0, b1) =>
+        int lanes = Vector512<T>.Count, vectorCols = Vector512.IsHardwareAccelerated ? cols / lanes * lanes : 0;
+        CpuParallel.For(Threads, rows, CpuParallel.Grain(16L * cols), (r0, r1) =>
         {
-            T half = T.CreateTruncating(0.5);
-            for (int rb = b0 * Block; rb < Math.Min(rows, b1 * Block); rb += Block)
-                for (int q = 0; q < cols; q++)
-                    for (int r = rb; r < Math.Min(rows, rb + Block); r++)
-                    {
-                        T* k = flip ? (T*)wb + ((long)q * rows + r) * 9 : (T*)wb + ((long)r * cols + q) * 9;
-                        T* dst = (T*)ub + (long)r * cols + q;
-                        // G k (4 × 3), rows a, b, c, d; flipped, kernel element (i, j) is k[8 − 3i − j].
-                        T k00 = k[flip ? 8 : 0], k01 = k[flip ? 7 : 1], k02 = k[flip ? 6 : 2];
-                        T k10 = k[flip ? 5 : 3], k11 = k[4], k12 = k[flip ? 3 : 5];
-                        T k20 = k[flip ? 2 : 6], k21 = k[flip ? 1 : 7], k22 = k[flip ? 0 : 8];
-                        T b0v = (k00 + k10 + k20) * half, b1v = (k01 + k11 + k21) * half, b2v = (k02 + k12 + k22) * half;
-                        T c0v = (k00 - k10 + k20) * half, c1v = (k01 - k11 + k21) * half, c2v = (k02 - k12 + k22) * half;
-                        // (G k) Gᵀ: each row of 3 becomes 4.
-                        WinogradWeightRow(dst, stride, k00, k01, k02, half);
-                        WinogradWeightRow(dst + 4 * stride, stride, b0v, b1v, b2v, half);
-                        WinogradWeightRow(dst + 8 * stride, stride, c0v, c1v, c2v, half);
-                        WinogradWeightRow(dst + 12 * stride, stride, k20, k21, k22, half);
-                    }
+            T* k9 = stackalloc T[9 * lanes];
+            for (int r = r0; r < r1; r++)
+            {
+                T* kernels = (T*)wb + (long)r * cols * 9, dst = (T*)ub + (long)r * cols;
+                for (int q0 = 0; q0 < vectorCols; q0 += lanes)
+                {
+                    // k9[e·lanes + lane] = element e of kernel q0 + lane.
+                    for (int lane = 0; lane < lanes; lane++)
+                        for (int e = 0; e < 9; e++) k9[e * lanes + lane] = kernels[(q0 + lane) * 9 + e];
+                    WinogradWeightVectors(k9, lanes, dst + q0, stride);
+                }
+                for (int q = vectorCols; q < cols; q++) WinogradWeight(kernels + q * 9, dst + q, stride);
+            }
         });
+    }
+
+    /// <summary>One kernel's 16 values G k Gᵀ, written stride apart.</summary>
+    private static unsafe void WinogradWeight<T>(T* k, T* dst, long stride) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T half = T.CreateTruncating(0.5);
+        T k00 = k[0], k01 = k[1], k02 = k[2], k10 = k[3], k11 = k[4], k12 = k[5], k20 = k[6], k21 = k[7], k22 = k[8];
+        // G k (4 × 3), rows k0·, b, c, k2·.
+        T b0v = (k00 + k10 + k20) * half, b1v = (k01 + k11 + k21) * half, b2v = (k02 + k12 + k22) * half;
+        T c0v = (k00 - k10 + k20) * half, c1v = (k01 - k11 + k21) * half, c2v = (k02 - k12 + k22) * half;
+        // (G k) Gᵀ: each row of 3 becomes 4: r0, (r0 + r1 + r2)/2, (r0 − r1 + r2)/2, r2.
+        WinogradWeightRow(dst, stride, k00, k01, k02, half);
+        WinogradWeightRow(dst + 4 * stride, stride, b0v, b1v, b2v, half);
+        WinogradWeightRow(dst + 8 * stride, stride, c0v, c1v, c2v, half);
+        WinogradWeightRow(dst + 12 * stride, stride, k20, k21, k22, half);
     }
 
     private static unsafe void WinogradWeightRow<T>(T* dst, long stride, T r0, T r1, T r2, T half) where T : unmanaged, IFloatingPointIeee754<T>
@@ -176,6 +196,30 @@ internal sealed partial class CpuKernels
         dst[stride] = (r0 + r1 + r2) * half;
         dst[2 * stride] = (r0 - r1 + r2) * half;
         dst[3 * stride] = r2;
+    }
+
+    /// <summary><see cref="WinogradWeight"/> for a vector of kernels whose element e is the vector at k9 + e·lanes.</summary>
+    private static unsafe void WinogradWeightVectors<T>(T* k9, int lanes, T* dst, long stride) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var half = Vector512.Create(T.CreateTruncating(0.5));
+        Vector512<T> K(int e) => Vector512.Load(k9 + e * lanes);
+        Vector512<T> k00 = K(0), k01 = K(1), k02 = K(2), k10 = K(3), k11 = K(4), k12 = K(5), k20 = K(6), k21 = K(7), k22 = K(8);
+        Vector512<T> b0v = (k00 + k10 + k20) * half, b1v = (k01 + k11 + k21) * half, b2v = (k02 + k12 + k22) * half;
+        Vector512<T> c0v = (k00 - k10 + k20) * half, c1v = (k01 - k11 + k21) * half, c2v = (k02 - k12 + k22) * half;
+        WinogradWeightRowVector(dst, stride, k00, k01, k02, half);
+        WinogradWeightRowVector(dst + 4 * stride, stride, b0v, b1v, b2v, half);
+        WinogradWeightRowVector(dst + 8 * stride, stride, c0v, c1v, c2v, half);
+        WinogradWeightRowVector(dst + 12 * stride, stride, k20, k21, k22, half);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void WinogradWeightRowVector<T>(T* dst, long stride, Vector512<T> r0, Vector512<T> r1, Vector512<T> r2, Vector512<T> half)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Vector512.Store(r0, dst);
+        Vector512.Store((r0 + r1 + r2) * half, dst + stride);
+        Vector512.Store((r0 - r1 + r2) * half, dst + 2 * stride);
+        Vector512.Store(r2, dst + 3 * stride);
     }
 
     /// <summary>dw[o, c] = Gᵀ dU[·, o, c] G: the adjoint of <see cref="WinogradWeights"/>.</summary>

@@ -130,6 +130,48 @@ public class ConvKernelTests
     }
 
     /// <summary>
+    /// Winograd's weight transform runs whole vectors of kernels of neighbouring input channels and the rest one at a
+    /// time. With one channel of x (or dy) nonzero, every other product is an exact zero, so swapping the weights' input
+    /// channels 129 (scalar tail of 130) and 0 (first vector) must give the very same bits, in y, and in dx with its
+    /// channels 0 and 129 swapped.
+    /// </summary>
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void WinogradVectorWeightsHaveTheBitsOfScalarWeights(DType dtype)
+    {
+        const int channels = 130, size = 6, tail = 129;
+        var g = Conv2dGeometry.Square(1, 1, 1);
+        int[] xShape = [1, channels, size, size];
+        var w = Randn([channels, channels, 3, 3], 13, DType.Float64).ToArray<double>();
+        var plane = Randn([size, size], 14, DType.Float64).ToArray<double>();
+        var weight = Tensor.FromArray(w, [channels, channels, 3, 3]).To(dtype);
+        Assert.True(CpuKernels.UsesWinograd(CpuKernels.ConvShape.Of(xShape, weight.Shape, g)));
+        // One channel of x (or dy) holds the plane; the weights with input channels 0 and 129 swapped.
+        Tensor OneChannel(int c)
+        {
+            var t = new double[channels * size * size];
+            plane.CopyTo(t, c * size * size);
+            return Tensor.FromArray(t, xShape).To(dtype);
+        }
+        Tensor Swapped()
+        {
+            var swapped = (double[])w.Clone();
+            for (int o = 0; o < channels; o++)
+            {
+                Array.Copy(w, (o * channels + tail) * 9, swapped, o * channels * 9, 9);
+                Array.Copy(w, o * channels * 9, swapped, (o * channels + tail) * 9, 9);
+            }
+            return Tensor.FromArray(swapped, [channels, channels, 3, 3]).To(dtype);
+        }
+        Assert.Equal(Ops.Conv2d(OneChannel(tail), weight, null, g).ToDoubleArray(), Ops.Conv2d(OneChannel(0), Swapped(), null, g).ToDoubleArray());
+        var dx = Ops.Conv2dBackwardInput(OneChannel(5), weight, xShape, g).ToDoubleArray();
+        var dxSwapped = Ops.Conv2dBackwardInput(OneChannel(5), Swapped(), xShape, g).ToDoubleArray();
+        Assert.Equal(dx.AsSpan(tail * size * size, size * size).ToArray(), dxSwapped.AsSpan(0, size * size).ToArray());
+        Assert.Equal(dx.AsSpan(0, size * size).ToArray(), dxSwapped.AsSpan(tail * size * size, size * size).ToArray());
+    }
+
+    /// <summary>
     /// An im2col workspace a convolution outgrows joins its accelerator's free lists, and once a tensor takes it no
     /// convolution writes to it. On a thread of its own, whose workspace starts empty.
     /// </summary>
