@@ -99,6 +99,49 @@ public unsafe class GemmTests
         Assert.Equal(direct, viaTranspose);
     }
 
+    /// <summary>
+    /// Column groups (a batch of images sharing A) pack A once for all groups; each element must still get the bits of a
+    /// GEMM per group: 128 columns per group (a multiple of NR, one shared GEMM) and 40 (a GEMM per group). B and C have
+    /// gaps between groups and padded rows; C is accumulated into (beta ≠ 0); three K blocks.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 128)]
+    [InlineData(true, 128)]
+    [InlineData(false, 40)]
+    [InlineData(true, 40)]
+    public void ColumnGroupsHaveTheBitsOfAGemmPerGroup(bool transA, int groupCols)
+    {
+        CheckColumnGroups<float>(transA, groupCols);
+        CheckColumnGroups<double>(transA, groupCols);
+    }
+
+    static void CheckColumnGroups<T>(bool transA, int groupCols) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int m = 50, k = 600, groups = 3;
+        int lda = transA ? m : k, ldb = groupCols + 5, ldc = groupCols + 2;
+        long bStride = (long)k * ldb + 7, cStride = (long)m * ldc + 3;
+        var rng = new Random(groupCols);
+        T[] a = Random<T>(rng, (transA ? k : m) * lda), b = Random<T>(rng, (int)(groups * bStride));
+        T[] grouped = Random<T>(rng, (int)(groups * cStride)), perGroup = (T[])grouped.Clone();
+        T alpha = T.CreateTruncating(0.5), beta = T.CreateTruncating(-1.25);
+        fixed (T* pa = a, pb = b, pg = grouped, pp = perGroup)
+        {
+            T* aa = pa;
+            void Call(T* bb, T* cc, int n, int groupCount)
+            {
+                if (typeof(T) == typeof(float))
+                    Gemm.Sgemm(transA, false, m, n, k, (float)(object)alpha, (float*)aa, lda, (float*)bb, ldb, (float)(object)beta, (float*)cc, ldc, 2,
+                        groupCount, bStride, cStride);
+                else
+                    Gemm.Dgemm(transA, false, m, n, k, (double)(object)alpha, (double*)aa, lda, (double*)bb, ldb, (double)(object)beta, (double*)cc, ldc, 2,
+                        groupCount, bStride, cStride);
+            }
+            Call(pb, pg, groups * groupCols, groups);
+            for (int g = 0; g < groups; g++) Call(pb + g * bStride, pp + g * cStride, groupCols, 1);
+        }
+        Assert.Equal(perGroup, grouped);
+    }
+
     static readonly (bool, bool)[] TransposeCombos = [(false, false), (true, false), (false, true), (true, true)];
 
     static void CheckAgainstReference<T>(bool transA, bool transB, int m, int n, int k, T alpha, T beta, int pad)

@@ -8,7 +8,7 @@ namespace IlgpuSeg.Engine;
 // Convolution as GEMM over im2col columns. The columns are built a few input channels at a time so
 // the workspace stays under ColumnBudget elements (a 2048-channel 3×3 layer is never unrolled whole);
 // each slab's GEMM accumulates into the output. A 1×1, stride-1, unpadded convolution needs no columns:
-// the input plane is already the column matrix. Slab sizes depend only on the shapes, so results are
+// the input planes are already the column matrices, one column group per image of a single GEMM. Slab sizes depend only on the shapes, so results are
 // the same for any thread count.
 // Dilated 3×3 convolutions on small maps (ASPP: dilation 12–36 on 32×32) read mostly padding; those run tap
 // by tap over the output rectangle where each tap reads the image (ConvTapKernels.cs). 3×3 stride-1 convolutions
@@ -70,21 +70,21 @@ internal sealed partial class CpuKernels
         fixed (T* px0 = Data<T>(x), pw0 = Data<T>(w), py0 = Data<T>(y), pcol = col)
         {
             T* px = px0 + x.Offset, pw = pw0 + w.Offset, py = py0 + y.Offset;
-            for (int n = 0; n < s.N; n++)
-            {
-                T* xn = px + (long)n * s.C * s.Plane, yn = py + (long)n * s.O * s.P;
-                if (s.Pointwise)
+            // Pointwise: every image's plane is a column group of one GEMM, so the weights are packed once.
+            if (s.Pointwise)
+                RunGemm(false, false, s.O, s.N * s.P, s.C, pw, s.Ckk, px, s.Plane, false, py, s.P,
+                    groups: s.N, bGroupStride: (long)s.C * s.Plane, cGroupStride: (long)s.O * s.P);
+            else
+                for (int n = 0; n < s.N; n++)
                 {
-                    RunGemm(false, false, s.O, s.P, s.C, pw, s.Ckk, xn, s.Plane, false, yn, s.P);
-                    continue;
+                    T* xn = px + (long)n * s.C * s.Plane, yn = py + (long)n * s.O * s.P;
+                    for (int c0 = 0; c0 < s.C; c0 += s.ChannelSlab)
+                    {
+                        int c1 = Math.Min(s.C, c0 + s.ChannelSlab);
+                        Im2Col(xn, c0, c1, s, pcol);
+                        RunGemm(false, false, s.O, s.P, (c1 - c0) * s.Kk, pw + c0 * s.Kk, s.Ckk, pcol, s.P, c0 > 0, yn, s.P);
+                    }
                 }
-                for (int c0 = 0; c0 < s.C; c0 += s.ChannelSlab)
-                {
-                    int c1 = Math.Min(s.C, c0 + s.ChannelSlab);
-                    Im2Col(xn, c0, c1, s, pcol);
-                    RunGemm(false, false, s.O, s.P, (c1 - c0) * s.Kk, pw + c0 * s.Kk, s.Ckk, pcol, s.P, c0 > 0, yn, s.P);
-                }
-            }
         }
         if (bias != null) AddChannelBias<T>(y, bias);
     }
@@ -106,22 +106,22 @@ internal sealed partial class CpuKernels
         fixed (T* pdy0 = Data<T>(dy), pw0 = Data<T>(w), pdx0 = Data<T>(dx), pcol = col)
         {
             T* pdy = pdy0 + dy.Offset, pw = pw0 + w.Offset, pdx = pdx0 + dx.Offset;
-            for (int n = 0; n < s.N; n++)
-            {
-                T* dyn = pdy + (long)n * s.O * s.P, dxn = pdx + (long)n * s.C * s.Plane;
-                if (s.Pointwise)
+            // Pointwise: dx = Wᵀ · dy, one GEMM with a column group per image.
+            if (s.Pointwise)
+                RunGemm(true, false, s.C, s.N * s.P, s.O, pw, s.Ckk, pdy, s.P, false, pdx, s.Plane,
+                    groups: s.N, bGroupStride: (long)s.O * s.P, cGroupStride: (long)s.C * s.Plane);
+            else
+                for (int n = 0; n < s.N; n++)
                 {
-                    RunGemm(true, false, s.C, s.P, s.O, pw, s.Ckk, dyn, s.P, false, dxn, s.Plane);
-                    continue;
+                    T* dyn = pdy + (long)n * s.O * s.P, dxn = pdx + (long)n * s.C * s.Plane;
+                    // dcol = W[:, slab]ᵀ · dy, then scatter-add the columns back onto the slab's input channels.
+                    for (int c0 = 0; c0 < s.C; c0 += s.ChannelSlab)
+                    {
+                        int c1 = Math.Min(s.C, c0 + s.ChannelSlab);
+                        RunGemm(true, false, (c1 - c0) * s.Kk, s.P, s.O, pw + c0 * s.Kk, s.Ckk, dyn, s.P, false, pcol, s.P);
+                        Col2Im(pcol, c0, c1, s, dxn);
+                    }
                 }
-                // dcol = W[:, slab]ᵀ · dy, then scatter-add the columns back onto the slab's input channels.
-                for (int c0 = 0; c0 < s.C; c0 += s.ChannelSlab)
-                {
-                    int c1 = Math.Min(s.C, c0 + s.ChannelSlab);
-                    RunGemm(true, false, (c1 - c0) * s.Kk, s.P, s.O, pw + c0 * s.Kk, s.Ckk, dyn, s.P, false, pcol, s.P);
-                    Col2Im(pcol, c0, c1, s, dxn);
-                }
-            }
         }
     }
 
@@ -275,13 +275,15 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>C = op(A)·op(B) (+ C when accumulating) through the packed GEMM of the element type.</summary>
-    private unsafe void RunGemm<T>(bool ta, bool tb, int m, int n, int k, T* a, int lda, T* b, int ldb, bool accumulate, T* c, int ldc, int? threads = null)
-        where T : unmanaged
+    private unsafe void RunGemm<T>(bool ta, bool tb, int m, int n, int k, T* a, int lda, T* b, int ldb, bool accumulate, T* c, int ldc,
+        int? threads = null, int groups = 1, long bGroupStride = 0, long cGroupStride = 0) where T : unmanaged
     {
         if (typeof(T) == typeof(float))
-            Gemm.Sgemm(ta, tb, m, n, k, 1f, (float*)a, lda, (float*)b, ldb, accumulate ? 1f : 0f, (float*)c, ldc, threads ?? Threads);
+            Gemm.Sgemm(ta, tb, m, n, k, 1f, (float*)a, lda, (float*)b, ldb, accumulate ? 1f : 0f, (float*)c, ldc, threads ?? Threads,
+                groups, bGroupStride, cGroupStride);
         else
-            Gemm.Dgemm(ta, tb, m, n, k, 1.0, (double*)a, lda, (double*)b, ldb, accumulate ? 1.0 : 0.0, (double*)c, ldc, threads ?? Threads);
+            Gemm.Dgemm(ta, tb, m, n, k, 1.0, (double*)a, lda, (double*)b, ldb, accumulate ? 1.0 : 0.0, (double*)c, ldc, threads ?? Threads,
+                groups, bGroupStride, cGroupStride);
     }
 
     /// <summary>Scalar reference: the convolution sum written out directly.</summary>

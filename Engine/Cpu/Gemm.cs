@@ -44,15 +44,20 @@ public static unsafe class Gemm
 
     // ---------------------------------------------------------------- public API
 
-    /// <summary>Single-precision GEMM (see class remarks). beta == 0 means C is not read.</summary>
+    /// <summary>
+    /// Single-precision GEMM (see class remarks). beta == 0 means C is not read. With <paramref name="groups"/> &gt; 1 the n
+    /// columns of B and C are that many side-by-side matrices of n / groups columns, group g's starting at b + g·bGroupStride
+    /// and c + g·cGroupStride: a batch of images sharing A (a 1×1 convolution), so A is packed once for all of them.
+    /// Each element gets the same operations as in a GEMM per group.
+    /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
-        float* b, int ldb, float beta, float* c, int ldc, int threads)
-        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+        float* b, int ldb, float beta, float* c, int ldc, int threads, int groups = 1, long bGroupStride = 0, long cGroupStride = 0)
+        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, groups, bGroupStride, cGroupStride);
 
-    /// <summary>Double-precision GEMM (see class remarks). beta == 0 means C is not read.</summary>
+    /// <summary>Double-precision GEMM, as <see cref="Sgemm"/>.</summary>
     public static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha, double* a, int lda,
-        double* b, int ldb, double beta, double* c, int ldc, int threads)
-        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+        double* b, int ldb, double beta, double* c, int ldc, int threads, int groups = 1, long bGroupStride = 0, long cGroupStride = 0)
+        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, groups, bGroupStride, cGroupStride);
 
     /// <summary>Plain triple-loop GEMM with the same contract; the tests check the fast path against it.</summary>
     public static void Reference<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda,
@@ -93,20 +98,30 @@ public static unsafe class Gemm
     };
 
     static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda,
-        T* b, int ldb, T beta, T* c, int ldc, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+        T* b, int ldb, T beta, T* c, int ldc, int threads, int groups, long bGroupStride, long cGroupStride)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(groups, 1);
+        if (n % groups != 0) throw new ArgumentException($"gemm: {n} columns do not split into {groups} groups");
         if (m == 0 || n == 0) return;
+        int nr = NrOf<T>(), groupCols = n / groups;
+        if (groups > 1 && (transB || groupCols % nr != 0 || k == 0 || alpha == T.Zero))
+        {
+            // One micro-panel would straddle two groups (or there is nothing to share): a GEMM per group.
+            for (int g = 0; g < groups; g++)
+                Run(transA, transB, m, groupCols, k, alpha, a, lda, b + g * bGroupStride, ldb, beta, c + g * cGroupStride, ldc, threads, 1, 0, 0);
+            return;
+        }
         if (k == 0 || alpha == T.Zero)
         {
             ScaleC(m, n, beta, c, ldc);
             return;
         }
 
-        int nr = NrOf<T>();
         // Even K blocks (e.g. k = 300 → 2 × 150, not 256 + 44), fixed by k alone.
         int kcMax = EvenBlock(k, KC, 1);
         // Widest B block that fits the L2 budget, then evened out over n.
@@ -147,6 +162,7 @@ public static unsafe class Gemm
         var job = new Job<T>
         {
             TransA = transA, TransB = transB, Lda = lda, Ldb = ldb, Ldc = ldc, A = a, B = b, C = c, Alpha = alpha, Nr = nr,
+            GroupCols = groups > 1 ? groupCols : 0, BGroupStride = bGroupStride, CGroupStride = cGroupStride,
             Next = blocks[0],
         };
         int regionThreads = (long)m * n * k >= ParallelMinWork ? threads : 1;
@@ -202,8 +218,14 @@ public static unsafe class Gemm
         public bool TransA, TransB;
         public int Lda, Ldb, Ldc, Nr;
         public T* A, B, C;
+        // Columns per group (0: one group); a micro-panel never straddles two (GroupCols is a multiple of NR).
+        public int GroupCols;
+        public long BGroupStride, CGroupStride;
         public T Alpha;
         public Block<T> Current, Next;
+
+        /// <summary>Offset of column j from the first column of B or C, given the distance between their groups.</summary>
+        long Column(int j, long groupStride) => GroupCols == 0 ? j : j / GroupCols * groupStride + j % GroupCols;
 
         /// <summary>Tasks [0, Current.Tiles) compute tiles of the current block; the rest pack the next block.</summary>
         public void RunTask(int task)
@@ -291,7 +313,7 @@ public static unsafe class Gemm
                 if (!TransB)
                 {
                     // op(B)[p, j] = b[p·ldb + j]: rows are contiguous.
-                    T* src = B + (long)blk.P0 * Ldb + blk.J0 + j0;
+                    T* src = B + (long)blk.P0 * Ldb + Column(blk.J0 + j0, BGroupStride);
                     for (int p = 0; p < kc; p++, src += Ldb, dst += nr)
                     {
                         // Rows are ldb apart; fetch a few ahead so the misses overlap.
@@ -338,7 +360,7 @@ public static unsafe class Gemm
                 int j = panel * nr;
                 int nrEff = Math.Min(nr, blk.Nc - j);
                 T* bp = blk.BPack + (long)panel * kc * nr;
-                T* cp = C + (long)(blk.I0 + ir) * Ldc + blk.J0 + j;
+                T* cp = C + (long)(blk.I0 + ir) * Ldc + Column(blk.J0 + j, CGroupStride);
                 if (mr == MR && nrEff == nr)
                 {
                     MicroKernel(kc, ap, bp, cp, Ldc, Alpha, blk.Beta, blk.BetaZero);
