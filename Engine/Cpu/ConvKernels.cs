@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -8,8 +7,8 @@ namespace IlgpuSeg.Engine;
 // Convolution as GEMM over im2col columns. The columns are built a few input channels at a time so
 // the workspace stays under ColumnBudget elements (a 2048-channel 3×3 layer is never unrolled whole);
 // each slab's GEMM accumulates into the output. A 1×1, stride-1, unpadded convolution needs no columns:
-// the input planes are already the column matrices, one column group per image of a single GEMM. Slab sizes depend only on the shapes, so results are
-// the same for any thread count.
+// the input planes are already the column matrices, one column group per image of a single GEMM. Slab
+// sizes depend only on the shapes, so results are the same for any thread count.
 // Dilated 3×3 convolutions on small maps (ASPP: dilation 12–36 on 32×32) read mostly padding; those run tap
 // by tap over the output rectangle where each tap reads the image (ConvTapKernels.cs). 3×3 stride-1 convolutions
 // with enough channels and a dilation small against the map run as Winograd F(2×2, 3×3) first (WinogradKernels.cs).
