@@ -157,22 +157,82 @@ internal sealed partial class CpuKernels
     {
         nint wb = (nint)w, ub = (nint)u;
         int lanes = Vector512<T>.Count, vectorCols = Vector512.IsHardwareAccelerated ? cols / lanes * lanes : 0;
+        bool transposeFloats = typeof(T) == typeof(float) && Avx512F.IsSupported;
+        T* end = w + (long)rows * cols * 9;
         CpuParallel.For(Threads, rows, CpuParallel.Grain(16L * cols), (r0, r1) =>
         {
             T* k9 = stackalloc T[9 * lanes];
+            float* copy = stackalloc float[9 * 16 + 16];
             for (int r = r0; r < r1; r++)
             {
                 T* kernels = (T*)wb + (long)r * cols * 9, dst = (T*)ub + (long)r * cols;
                 for (int q0 = 0; q0 < vectorCols; q0 += lanes)
                 {
+                    T* block = kernels + q0 * 9;
+                    if (transposeFloats)
+                    {
+                        // The transpose loads 16 floats from each kernel's start, 7 past the block's end: from a copy at the tensor's end.
+                        if (block + 9 * 16 + 7 > end)
+                        {
+                            new ReadOnlySpan<float>(block, 9 * 16).CopyTo(new Span<float>(copy, 9 * 16));
+                            block = (T*)copy;
+                        }
+                        KernelElements16((float*)block, out var k00, out var k01, out var k02, out var k10, out var k11, out var k12, out var k20, out var k21, out var k22);
+                        WinogradWeightVectors(k00.As<float, T>(), k01.As<float, T>(), k02.As<float, T>(), k10.As<float, T>(), k11.As<float, T>(),
+                            k12.As<float, T>(), k20.As<float, T>(), k21.As<float, T>(), k22.As<float, T>(), dst + q0, stride);
+                        continue;
+                    }
                     // k9[e·lanes + lane] = element e of kernel q0 + lane.
                     for (int lane = 0; lane < lanes; lane++)
-                        for (int e = 0; e < 9; e++) k9[e * lanes + lane] = kernels[(q0 + lane) * 9 + e];
-                    WinogradWeightVectors(k9, lanes, dst + q0, stride);
+                        for (int e = 0; e < 9; e++) k9[e * lanes + lane] = block[lane * 9 + e];
+                    Vector512<T> K(int e) => Vector512.Load(k9 + e * lanes);
+                    WinogradWeightVectors(K(0), K(1), K(2), K(3), K(4), K(5), K(6), K(7), K(8), dst + q0, stride);
                 }
                 for (int q = vectorCols; q < cols; q++) WinogradWeight(kernels + q * 9, dst + q, stride);
             }
         });
+    }
+
+    /// <summary>
+    /// Element e of 16 kernels of 9 floats (lane l = kernels[9l + e]): the first 9 rows of a 16 × 16 transpose of the rows
+    /// kernels + 9l, with unpacks and 128-bit lane shuffles. A scalar fill wrote each float to a stack buffer read back as
+    /// vectors, and every such read waited for its 16 stores: two thirds of the weight transform's time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void KernelElements16(float* kernels, out Vector512<float> k00, out Vector512<float> k01, out Vector512<float> k02,
+        out Vector512<float> k10, out Vector512<float> k11, out Vector512<float> k12, out Vector512<float> k20, out Vector512<float> k21, out Vector512<float> k22)
+    {
+        // For rows 4g..4g+3 (g = a, b, c, d), xj's 128-bit lane k holds element 4k + j of the four rows.
+        Rows4(kernels, out var a0, out var a1, out var a2, out var a3);
+        Rows4(kernels + 36, out var b0, out var b1, out var b2, out var b3);
+        Rows4(kernels + 72, out var c0, out var c1, out var c2, out var c3);
+        Rows4(kernels + 108, out var d0, out var d1, out var d2, out var d3);
+        // Element 4k + j is lane k of aj, bj, cj, dj in turn.
+        Lanes(a0, b0, c0, d0, out k00, out k11);
+        Lanes(a1, b1, c1, d1, out k01, out k12);
+        Lanes(a2, b2, c2, d2, out k02, out k20);
+        Lanes(a3, b3, c3, d3, out k10, out k21);
+        k22 = Avx512F.Shuffle4x128(Avx512F.Shuffle4x128(a0, b0, 0xEE), Avx512F.Shuffle4x128(c0, d0, 0xEE), 0x88);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Rows4(float* p, out Vector512<float> x0, out Vector512<float> x1, out Vector512<float> x2, out Vector512<float> x3)
+        {
+            Vector512<float> r0 = Vector512.Load(p), r1 = Vector512.Load(p + 9), r2 = Vector512.Load(p + 18), r3 = Vector512.Load(p + 27);
+            Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+            x0 = Avx512F.Shuffle(t0, t2, 0x44);
+            x1 = Avx512F.Shuffle(t0, t2, 0xEE);
+            x2 = Avx512F.Shuffle(t1, t3, 0x44);
+            x3 = Avx512F.Shuffle(t1, t3, 0xEE);
+        }
+
+        // Lane 0 (element j) and lane 1 (element 4 + j) of four vectors, each gathered into one vector.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Lanes(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, out Vector512<float> lane0, out Vector512<float> lane1)
+        {
+            Vector512<float> ab = Avx512F.Shuffle4x128(a, b, 0x44), cd = Avx512F.Shuffle4x128(c, d, 0x44);
+            lane0 = Avx512F.Shuffle4x128(ab, cd, 0x88);
+            lane1 = Avx512F.Shuffle4x128(ab, cd, 0xDD);
+        }
     }
 
     /// <summary>One kernel's 16 values G k Gᵀ, written stride apart.</summary>
@@ -198,12 +258,12 @@ internal sealed partial class CpuKernels
         dst[3 * stride] = r2;
     }
 
-    /// <summary><see cref="WinogradWeight"/> for a vector of kernels whose element e is the vector at k9 + e·lanes.</summary>
-    private static unsafe void WinogradWeightVectors<T>(T* k9, int lanes, T* dst, long stride) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary><see cref="WinogradWeight"/> for a vector of kernels, given as their elements k00 … k22.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void WinogradWeightVectors<T>(Vector512<T> k00, Vector512<T> k01, Vector512<T> k02, Vector512<T> k10, Vector512<T> k11,
+        Vector512<T> k12, Vector512<T> k20, Vector512<T> k21, Vector512<T> k22, T* dst, long stride) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var half = Vector512.Create(T.CreateTruncating(0.5));
-        Vector512<T> K(int e) => Vector512.Load(k9 + e * lanes);
-        Vector512<T> k00 = K(0), k01 = K(1), k02 = K(2), k10 = K(3), k11 = K(4), k12 = K(5), k20 = K(6), k21 = K(7), k22 = K(8);
         Vector512<T> b0v = (k00 + k10 + k20) * half, b1v = (k01 + k11 + k21) * half, b2v = (k02 + k12 + k22) * half;
         Vector512<T> c0v = (k00 - k10 + k20) * half, c1v = (k01 - k11 + k21) * half, c2v = (k02 - k12 + k22) * half;
         WinogradWeightRowVector(dst, stride, k00, k01, k02, half);
