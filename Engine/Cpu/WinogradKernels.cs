@@ -315,8 +315,11 @@ internal sealed partial class CpuKernels
         var (pr, pc) = t.Padded;
         long plane = (long)t.H * t.W;
         nint xb = (nint)x, vb = (nint)v;
-        // Whole blocks of 16 tiles go through the vector transform (float, AVX-512, dilation 1, 2, 4 or 8); the rest one tile at a time.
-        int vectorTiles = typeof(T) == typeof(float) && Avx512F.IsSupported && d <= 8 && 16 % d == 0 ? cols / 16 * 16 : 0;
+        // Whole blocks of 16 tiles go through the vector transform (float, AVX-512, dilation 1, 2, 4 or 8): 16 of a tile row,
+        // or, in rows of 8 tiles (maps of at most 16 columns), two tile rows of one image. The rest one tile at a time.
+        bool vector = typeof(T) == typeof(float) && Avx512F.IsSupported && d <= 8 && 16 % d == 0;
+        int vectorTiles = vector ? cols / 16 * 16 : 0;
+        bool pairs = vector && cols == 8;
         CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
         {
             // The vector transform reads up to 32 columns past a block's first tile start; the slack keeps the last row's reads inside.
@@ -338,8 +341,14 @@ internal sealed partial class CpuKernels
                         }
                         T* top = padded + (long)t.Start(tr) * pc;
                         T* vt = vc + (long)(band - b0) * cols;
+                        if (pairs && band + 1 < b1 && tr + 1 < t.TileRows)
+                        {
+                            WinogradInputBlock16((float*)top, (float*)padded + (long)t.Start(tr + 1) * pc, pc, d, (float*)vt, stride);
+                            band++;
+                            continue;
+                        }
                         for (int tb = 0; tb < vectorTiles; tb += 16)
-                            WinogradInputBlock16((float*)top + 2 * tb, pc, d, (float*)vt + tb, stride);
+                            WinogradInputBlock16((float*)top + 2 * tb, (float*)top + 2 * tb + 16, pc, d, (float*)vt + tb, stride);
                         for (int tc = vectorTiles; tc < cols; tc++)
                         {
                             T* p = top + starts[tc];
@@ -362,32 +371,35 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>
-    /// The input transform of 16 neighbouring tiles of a tile row whose first tile starts at column 0 of p (tile i then
-    /// starts at column (i / D)·2D + i % D, as the first tile of a block is a multiple of 16 and so of D): the scalar
-    /// loop's row and column combinations, same operations in the same order, over 32 columns at once; each result
-    /// then keeps the 16 columns where a tile starts.
+    /// The input transform of 16 tiles: tile i &lt; 8 starts at column (i / D)·2D + i % D of the tile row at p, tile i ≥ 8 at
+    /// that of tile i − 8 in the one at h (16 neighbouring tiles of a row starting at a multiple of 16, h = p + 16; or two
+    /// tile rows of 8). The scalar loop's row and column combinations, same operations in the same order, over 16
+    /// columns of each at once; each result then keeps the 16 columns where a tile starts.
     /// </summary>
-    private static unsafe void WinogradInputBlock16(float* p, int pitch, int d, float* o, long stride)
+    private static unsafe void WinogradInputBlock16(float* p, float* h, int pitch, int d, float* o, long stride)
     {
         int shift = BitOperations.Log2((uint)d);
         var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         var keep = Vector512.ShiftLeft(Vector512.ShiftRightLogical(lane, shift), shift + 1) | (lane & Vector512.Create(d - 1));
-        float* q0 = p, q1 = p + (long)d * pitch, q2 = p + 2L * d * pitch, q3 = p + 3L * d * pitch;
+        long r1 = (long)d * pitch, r2 = 2 * r1, r3 = 3 * r1;
         // Bᵀ d's four rows: q0 − q2, q1 + q2, q2 − q1, q1 − q3; each gives four ξ.
-        WinogradInputRow16(q0, q2, add: false, d, keep, o, stride);
-        WinogradInputRow16(q1, q2, add: true, d, keep, o + 4 * stride, stride);
-        WinogradInputRow16(q2, q1, add: false, d, keep, o + 8 * stride, stride);
-        WinogradInputRow16(q1, q3, add: false, d, keep, o + 12 * stride, stride);
+        WinogradInputRow16(p, p + r2, h, h + r2, add: false, d, keep, o, stride);
+        WinogradInputRow16(p + r1, p + r2, h + r1, h + r2, add: true, d, keep, o + 4 * stride, stride);
+        WinogradInputRow16(p + r2, p + r1, h + r2, h + r1, add: false, d, keep, o + 8 * stride, stride);
+        WinogradInputRow16(p + r1, p + r3, h + r1, h + r3, add: false, d, keep, o + 12 * stride, stride);
     }
 
-    /// <summary>One row r = qa ± qb of Bᵀ d, then r B: [r0 − r2, r1 + r2, r2 − r1, r1 − r3] with r_k at column offset k·D.</summary>
+    /// <summary>
+    /// One row r = qa ± qb of Bᵀ d (ha ± hb for the tiles at h), then r B: [r0 − r2, r1 + r2, r2 − r1, r1 − r3] with r_k
+    /// at column offset k·D.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void WinogradInputRow16(float* qa, float* qb, bool add, int d, Vector512<int> keep, float* o, long stride)
+    private static unsafe void WinogradInputRow16(float* qa, float* qb, float* ha, float* hb, bool add, int d, Vector512<int> keep, float* o, long stride)
     {
         Vector512<float> lo0 = WinogradRowPair(qa, qb, add, 0), lo1 = WinogradRowPair(qa, qb, add, d);
         Vector512<float> lo2 = WinogradRowPair(qa, qb, add, 2 * d), lo3 = WinogradRowPair(qa, qb, add, 3 * d);
-        Vector512<float> hi0 = WinogradRowPair(qa, qb, add, 16), hi1 = WinogradRowPair(qa, qb, add, 16 + d);
-        Vector512<float> hi2 = WinogradRowPair(qa, qb, add, 16 + 2 * d), hi3 = WinogradRowPair(qa, qb, add, 16 + 3 * d);
+        Vector512<float> hi0 = WinogradRowPair(ha, hb, add, 0), hi1 = WinogradRowPair(ha, hb, add, d);
+        Vector512<float> hi2 = WinogradRowPair(ha, hb, add, 2 * d), hi3 = WinogradRowPair(ha, hb, add, 3 * d);
         Vector512.Store(Avx512F.PermuteVar16x32x2(lo0 - lo2, keep, hi0 - hi2), o);
         Vector512.Store(Avx512F.PermuteVar16x32x2(lo1 + lo2, keep, hi1 + hi2), o + stride);
         Vector512.Store(Avx512F.PermuteVar16x32x2(lo2 - lo1, keep, hi2 - hi1), o + 2 * stride);
@@ -412,7 +424,7 @@ internal sealed partial class CpuKernels
     {
         int d = t.D, wo = t.Wo;
         nint yb = (nint)dy, gb = (nint)g;
-        ForEachOutputTileRow(channels, t, b0, b1, (c, image, r0, first, starts) =>
+        ForEachOutputTileRow(channels, t, b0, b1, pairs: false, (c, image, r0, first, starts, next) =>
         {
             bool row0 = r0 < t.Ho, row1 = r0 + d < t.Ho;
             T* src = (T*)yb + ((long)image * channels + c) * t.Ho * wo + (long)r0 * wo;
@@ -439,17 +451,26 @@ internal sealed partial class CpuKernels
     {
         int d = t.D, wo = t.Wo;
         nint mb = (nint)m, yb = (nint)y;
-        // Blocks of 16 tiles whose 32 output columns all lie inside the row go through the vector transform (float,
-        // AVX-512, dilation 1, 2, 4 or 8); the rest one tile at a time.
-        int vectorTiles = typeof(T) == typeof(float) && Avx512F.IsSupported && d <= 8 && 16 % d == 0 ? Math.Min(t.TileCols / 16, wo / 32) * 16 : 0;
-        ForEachOutputTileRow(channels, t, b0, b1, (c, image, r0, first, starts) =>
+        // Blocks of 16 tiles go through the vector transform (float, AVX-512, dilation 1, 2, 4 or 8): 16 of a tile row whose
+        // 32 output columns lie inside the row, or, in rows of 8 tiles over exactly 16 columns, two tile rows of one image
+        // inside the output. The rest one tile at a time.
+        bool vector = typeof(T) == typeof(float) && Avx512F.IsSupported && d <= 8 && 16 % d == 0;
+        int vectorTiles = vector ? Math.Min(t.TileCols / 16, wo / 32) * 16 : 0;
+        bool pairs = vector && t.TileCols == 8 && wo == 16;
+        ForEachOutputTileRow(channels, t, b0, b1, pairs, (c, image, r0, first, starts, next) =>
         {
             if (r0 >= t.Ho) return;
             bool row1 = r0 + d < t.Ho;
             T* dst = (T*)yb + ((long)image * channels + c) * t.Ho * wo + (long)r0 * wo;
             T* mt = (T*)mb + first;
+            // A next row past the output writes nothing: this row then goes one tile at a time.
+            if (next >= 0 && next < t.Ho)
+            {
+                WinogradOutputBlock16((float*)mt, stride, d, row1, (float*)dst, next + d < t.Ho, (float*)dst + (long)(next - r0) * wo, wo);
+                return;
+            }
             for (int tb = 0; tb < vectorTiles; tb += 16)
-                WinogradOutputBlock16((float*)mt + tb, stride, d, row1, (float*)dst + 2 * tb, wo);
+                WinogradOutputBlock16((float*)mt + tb, stride, d, row1, (float*)dst + 2 * tb, row1, (float*)dst + 2 * tb + 16, wo);
             for (int tc = vectorTiles; tc < starts.Length; tc++)
             {
                 T* p = mt + tc;
@@ -471,11 +492,12 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>
-    /// The output transform of 16 neighbouring tiles whose first tile starts at column 0 of dst: the scalar loop's
-    /// combinations, same operations in the same order, across the 16 tiles at once; tile i's two output columns
-    /// (i / D)·2D + i % D and that + D interleave into the 32 columns dst[0..32) (and the row D below when it exists).
+    /// The output transform of 16 tiles: the scalar loop's combinations, same operations in the same order, across the
+    /// 16 tiles at once. Tile i &lt; 8's two output columns (i / D)·2D + i % D and that + D interleave into the 16 columns
+    /// at dst, tile i ≥ 8's (those of tile i − 8) into the 16 at high (dst + 16 for 16 neighbouring tiles of a row, or
+    /// the next tile row), each with the row D below when it exists.
     /// </summary>
-    private static unsafe void WinogradOutputBlock16(float* p, long stride, int d, bool row1, float* dst, int pitch)
+    private static unsafe void WinogradOutputBlock16(float* p, long stride, int d, bool row1, float* dst, bool highRow1, float* high, int pitch)
     {
         Vector512<float> P(int xi) => Vector512.Load(p + xi * stride);
         Vector512<float> s0 = P(0) + P(4) + P(8), e0 = P(4) - P(8) - P(12);
@@ -491,22 +513,30 @@ internal sealed partial class CpuKernels
             var tile = Vector512.ShiftLeft(Vector512.ShiftRightLogical(j, shift + 1), shift) + (r & Vector512.Create(d - 1));
             return tile + (Vector512.GreaterThanOrEqual(r, Vector512.Create(d)) & Vector512.Create(16));
         }
-        Vector512<int> low = Take(lane), high = Take(lane + Vector512.Create(16));
+        // Column j of the high columns takes tile Take(j) + 8's.
+        Vector512<int> low = Take(lane), highTiles = low + Vector512.Create(8);
         Vector512<float> first = s0 + s1 + s2, second = s1 - s2 - s3;
         Vector512.Store(Avx512F.PermuteVar16x32x2(first, low, second), dst);
-        Vector512.Store(Avx512F.PermuteVar16x32x2(first, high, second), dst + 16);
-        if (!row1) return;
+        Vector512.Store(Avx512F.PermuteVar16x32x2(first, highTiles, second), high);
+        if (!row1 && !highRow1) return;
         first = e0 + e1 + e2;
         second = e1 - e2 - e3;
-        Vector512.Store(Avx512F.PermuteVar16x32x2(first, low, second), dst + (long)d * pitch);
-        Vector512.Store(Avx512F.PermuteVar16x32x2(first, high, second), dst + (long)d * pitch + 16);
+        if (row1) Vector512.Store(Avx512F.PermuteVar16x32x2(first, low, second), dst + (long)d * pitch);
+        if (highRow1) Vector512.Store(Avx512F.PermuteVar16x32x2(first, highTiles, second), high + (long)d * pitch);
     }
 
-    /// <summary>One band tile row of one channel: its image, first output row, the index of its first tile in the channel's [channel, tiles] matrix, and its tiles' start columns.</summary>
-    private delegate void TileRow(int channel, int image, int row0, long firstTile, ReadOnlySpan<int> starts);
+    /// <summary>
+    /// One band tile row of one channel: its image, first output row, the index of its first tile in the channel's
+    /// [channel, tiles] matrix and its tiles' start columns; with pairs, the first output row of the next tile row whose
+    /// tiles follow in the matrix (−1 if none).
+    /// </summary>
+    private delegate void TileRow(int channel, int image, int row0, long firstTile, ReadOnlySpan<int> starts, int nextRow0);
 
-    /// <summary>Calls <paramref name="body"/> for every channel and tile row b0..b1 of the band, one channel range per worker, rows in order.</summary>
-    private void ForEachOutputTileRow(int channels, WinogradTiling t, int b0, int b1, TileRow body)
+    /// <summary>
+    /// Calls <paramref name="body"/> for every channel and tile row b0..b1 of the band, one channel range per worker, rows in
+    /// order; with <paramref name="pairs"/>, once for each two rows of one image (the second given as the next row).
+    /// </summary>
+    private void ForEachOutputTileRow(int channels, WinogradTiling t, int b0, int b1, bool pairs, TileRow body)
     {
         int tiles = (b1 - b0) * t.TileCols, cols = t.TileCols;
         CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
@@ -515,7 +545,12 @@ internal sealed partial class CpuKernels
             t.ColumnStarts(starts);
             for (int c = c0; c < c1; c++)
                 for (int band = b0; band < b1; band++)
-                    body(c, band / t.TileRows, t.Start(band % t.TileRows), (long)c * tiles + (long)(band - b0) * cols, starts);
+                {
+                    int tr = band % t.TileRows, next = -1;
+                    if (pairs && band + 1 < b1 && tr + 1 < t.TileRows) next = t.Start(tr + 1);
+                    body(c, band / t.TileRows, t.Start(tr), (long)c * tiles + (long)(band - b0) * cols, starts, next);
+                    if (next >= 0) band++;
+                }
         });
     }
 }

@@ -130,6 +130,43 @@ public class ConvKernelTests
     }
 
     /// <summary>
+    /// On maps 16 columns wide (8 tiles a row), Winograd's input and output transforms run two tile rows of one image as
+    /// one vector block; 8 zero columns prepended make the rows 12 tiles long, all scalar, with every tile shifted by 4
+    /// tile columns. y and dx (backward-input runs the same routine) must hold the very same bits. 11 rows: the last tile
+    /// rows pair with one past the output (dilation 4), or end without a second row below them.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void WinogradTileRowPairsHaveTheBitsOfScalarTiles(int dilation)
+    {
+        const int channels = 128, h = 11, w = 16, shift = 8;
+        var g = Conv2dGeometry.Square(1, dilation, dilation);
+        float[] Shifted(Tensor t)
+        {
+            var v = t.ToArray<float>();
+            var shifted = new float[channels * h * (w + shift)];
+            for (int row = 0; row < channels * h; row++) Array.Copy(v, row * w, shifted, row * (w + shift) + shift, w);
+            return shifted;
+        }
+        void AssertShiftedBits(float[] a, float[] shifted)
+        {
+            for (int row = 0; row < channels * h; row++)
+                Assert.Equal(a.AsSpan(row * w, w).ToArray(), shifted.AsSpan(row * (w + shift) + shift, w).ToArray());
+        }
+        int[] wide = [1, channels, h, w + shift];
+        var x = Randn([1, channels, h, w], 15, DType.Float32);
+        var dy = Randn([1, channels, h, w], 16, DType.Float32);
+        var weight = Randn([channels, channels, 3, 3], 17, DType.Float32);
+        Assert.True(CpuKernels.UsesWinograd(CpuKernels.ConvShape.Of(x.Shape, weight.Shape, g)));
+        AssertShiftedBits(Ops.Conv2d(x, weight, null, g).ToArray<float>(),
+            Ops.Conv2d(Tensor.FromArray(Shifted(x), wide), weight, null, g).ToArray<float>());
+        AssertShiftedBits(Ops.Conv2dBackwardInput(dy, weight, x.Shape, g).ToArray<float>(),
+            Ops.Conv2dBackwardInput(Tensor.FromArray(Shifted(dy), wide), weight, wide, g).ToArray<float>());
+    }
+
+    /// <summary>
     /// Winograd's weight transform runs whole vectors of kernels of neighbouring input channels and the rest one at a
     /// time. With one channel of x (or dy) nonzero, every other product is an exact zero, so swapping the weights' input
     /// channels 129 (scalar tail of 130) and 0 (first vector) must give the very same bits, in y, and in dx with its
