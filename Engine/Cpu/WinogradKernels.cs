@@ -16,9 +16,13 @@ namespace IlgpuSeg.Engine;
 // Bands of tile rows and the 16 GEMMs (each on one thread) depend only on the shapes: same bits for any thread count.
 internal sealed partial class CpuKernels
 {
-    // Smallest channel count on either side for which the transforms pay for themselves: measured on this project's
-    // machine, 256 and 512 channels run 25–45 % faster than im2col, 128 breaks even and 64 loses in backward-weight.
-    private const int WinogradMinChannels = 128;
+    // Where the transforms pay for themselves, measured on this project's machine (2 threads, forward + backward-input +
+    // backward-weight against im2col, with the vector transforms): from 16 channels on both sides up (2 × 64 × 32²:
+    // 5.0 → 2.1 ms, 2 × 16 × 32²: 0.88 → 0.54), but not with fewer channels (2 × 4 × 32²: 0.20 → 0.29), not when the
+    // convolution widens from few channels (16 → 256 on 16²: 0.98 → 1.3; 32 → 256 on 8²: 0.68 → 1.0). On a few dozen
+    // tiles it loses a few hundredths of a millisecond (1 × 32 × 8²: 0.12 → 0.18), which no rule is kept for.
+    private const int WinogradMinChannels = 16;
+    private const int WinogradWideningMinChannels = 128;
 
     // Transformed input and output tiles of one band stay under this many elements.
     private const int WinogradBudget = 1 << 22;
@@ -31,14 +35,16 @@ internal sealed partial class CpuKernels
 
     /// <summary>
     /// Whether a convolution runs as Winograd F(2×2, 3×3): 3×3, stride 1, square dilation and padding of at most twice the
-    /// dilation, and tiles that cover at most 1.5× the output (a dilation near the map's size, ASPP's 12–36 on 32 × 32,
-    /// computes mostly dropped tiles; those convolutions are left to the tap path).
+    /// dilation, channels enough for the transforms to pay (above), and tiles that cover at most 1.5× the
+    /// output (a dilation near the map's size, ASPP's 12–36 on 32 × 32, computes mostly dropped tiles; those convolutions
+    /// are left to the tap path).
     /// </summary>
     internal static bool UsesWinograd(ConvShape s)
     {
         var g = s.G;
         if (s.Kh != 3 || s.Kw != 3 || g.StrideH != 1 || g.StrideW != 1 || g.DilationH != g.DilationW || g.PadH != g.PadW
-            || g.PadH > 2 * g.DilationH || s.Ho < 1 || s.Wo < 1 || Math.Min(s.C, s.O) < WinogradMinChannels) return false;
+            || g.PadH > 2 * g.DilationH || s.Ho < 1 || s.Wo < 1 || Math.Min(s.C, s.O) < WinogradMinChannels
+            || (s.O > s.C && s.C < WinogradWideningMinChannels)) return false;
         var t = WinogradTiling.Of(s);
         return 4L * t.TileRows * t.TileCols * 2 <= 3L * s.Ho * s.Wo;
     }

@@ -26,6 +26,8 @@ public class ConvKernelTests
     [InlineData(1, 128, 6, 9, 128, 3, 1, 2, 1)]   // Winograd, padding 2 > dilation: 8 × 11 output
     [InlineData(1, 1000, 40, 40, 128, 3, 1, 1, 1)] // Winograd in two bands of tile rows
     [InlineData(1, 128, 36, 36, 128, 3, 1, 2, 2)] // Winograd, dilation 2: a block of 16 vector tile columns and 2 scalar ones
+    [InlineData(2, 16, 9, 11, 16, 3, 1, 1, 1)]     // Winograd from 16 channels (the small encoder's layer1)
+    [InlineData(1, 64, 16, 13, 40, 3, 1, 2, 2)]    // Winograd narrowing 64 → 40: rows of 8 tiles in pairs, a 13-column map
     public void MatchesDirectConvolution(int n, int c, int h, int w, int o, int k, int stride, int padding, int dilation)
     {
         var g = Conv2dGeometry.Square(stride, padding, dilation);
@@ -57,6 +59,8 @@ public class ConvKernelTests
     [InlineData(1, 128, 10, 7, 128, 3, 1, 0, 1)]   // Winograd without padding (backward-input pads by 2)
     [InlineData(1, 128, 6, 9, 128, 3, 1, 2, 1)]    // Winograd, padding 2 (backward-input unpadded)
     [InlineData(2, 1000, 40, 40, 128, 3, 1, 1, 1)] // Winograd bands across both images
+    [InlineData(2, 16, 9, 11, 16, 3, 1, 1, 1)]     // Winograd from 16 channels
+    [InlineData(2, 64, 16, 16, 48, 3, 1, 4, 4)]    // Winograd narrowing 64 → 48, dilation 4, rows of 8 tiles in pairs
     public void BackwardKernelsAreAdjoint(int n, int c, int h, int w, int o, int k, int stride, int padding, int dilation)
     {
         var g = Conv2dGeometry.Square(stride, padding, dilation);
@@ -96,7 +100,11 @@ public class ConvKernelTests
     [InlineData(512, 512, 16, 1, 4, 4, true)]  // layer4 at OS8 on 128² input: Winograd before the tap path
     [InlineData(2048, 256, 32, 1, 12, 12, false)] // ASPP dilation 12: tiles would cover 2.25× the map; tap path
     [InlineData(128, 128, 64, 2, 1, 1, false)] // strided conv2: im2col
-    [InlineData(64, 64, 64, 1, 1, 1, false)]  // layer1: too few channels for the transforms to pay
+    [InlineData(64, 64, 64, 1, 1, 1, true)]   // layer1
+    [InlineData(16, 16, 32, 1, 1, 1, true)]   // the small encoder's layer1
+    [InlineData(8, 8, 32, 1, 1, 1, false)]    // too few channels for the transforms to pay
+    [InlineData(16, 256, 16, 1, 1, 1, false)] // widening from few channels
+    [InlineData(128, 512, 16, 1, 1, 1, true)] // widening from enough channels
     [InlineData(256, 256, 32, 1, 3, 1, false)] // padding past twice the dilation
     public void WinogradTakesThreeByThreeStrideOneConvolutions(int c, int o, int size, int stride, int padding, int dilation, bool winograd)
     {
