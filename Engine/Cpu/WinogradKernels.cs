@@ -322,13 +322,15 @@ internal sealed partial class CpuKernels
         long plane = (long)t.H * t.W;
         nint xb = (nint)x, vb = (nint)v;
         // Whole blocks of 16 tiles go through the vector transform (float, AVX-512, dilation 1, 2, 4 or 8): 16 of a tile row,
-        // or, in rows of 8 tiles (maps of at most 16 columns), two tile rows of one image. The rest one tile at a time.
+        // or, in rows of exactly 8 tiles (maps of up to 16 columns; how few depends on the dilation), two tile rows of one
+        // image. The rest one tile at a time.
         bool vector = typeof(T) == typeof(float) && Avx512F.IsSupported && d <= 8 && 16 % d == 0;
         int vectorTiles = vector ? cols / 16 * 16 : 0;
         bool pairs = vector && cols == 8;
         CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
         {
-            // The vector transform reads up to 32 columns past a block's first tile start; the slack keeps the last row's reads inside.
+            // The vector transform reads up to 3D + 31 columns past a block's first tile start (3D + 15 past a paired row's);
+            // the slack keeps the last row's reads inside.
             var scratch = Workspace<T>.GetForWorker(pr * pc + 64, Accelerator);
             Span<int> starts = stackalloc int[cols];
             t.ColumnStarts(starts);
@@ -540,7 +542,8 @@ internal sealed partial class CpuKernels
 
     /// <summary>
     /// Calls <paramref name="body"/> for every channel and tile row b0..b1 of the band, one channel range per worker, rows in
-    /// order; with <paramref name="pairs"/>, once for each two rows of one image (the second given as the next row).
+    /// order; with <paramref name="pairs"/>, once for each two rows of one image (the second given as the next row), and
+    /// once for a row left without a partner.
     /// </summary>
     private void ForEachOutputTileRow(int channels, WinogradTiling t, int b0, int b1, bool pairs, TileRow body)
     {
