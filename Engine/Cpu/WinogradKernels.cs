@@ -432,12 +432,24 @@ internal sealed partial class CpuKernels
     {
         int d = t.D, wo = t.Wo;
         nint yb = (nint)dy, gb = (nint)g;
-        ForEachOutputTileRow(channels, t, b0, b1, pairs: false, (c, image, r0, first, starts, next) =>
+        // Vector blocks as in WinogradOutputTiles: 16 tiles of a row whose 32 columns lie inside it, or two rows of 8.
+        bool vector = typeof(T) == typeof(float) && Avx512F.IsSupported && d <= 8 && 16 % d == 0;
+        int vectorTiles = vector ? Math.Min(t.TileCols / 16, wo / 32) * 16 : 0;
+        bool pairs = vector && t.TileCols == 8 && wo == 16;
+        ForEachOutputTileRow(channels, t, b0, b1, pairs, (c, image, r0, first, starts, next) =>
         {
             bool row0 = r0 < t.Ho, row1 = r0 + d < t.Ho;
-            T* src = (T*)yb + ((long)image * channels + c) * t.Ho * wo + (long)r0 * wo;
+            T* plane = (T*)yb + ((long)image * channels + c) * t.Ho * wo;
+            T* src = plane + (long)r0 * wo;
             T* gt = (T*)gb + first;
-            for (int tc = 0; tc < starts.Length; tc++)
+            if (next >= 0)
+            {
+                WinogradGradBlock16((float*)src, row0, row1, (float*)plane + (long)next * wo, next < t.Ho, next + d < t.Ho, wo, d, (float*)gt, stride);
+                return;
+            }
+            for (int tb = 0; tb < vectorTiles; tb += 16)
+                WinogradGradBlock16((float*)src + 2 * tb, row0, row1, (float*)src + 2 * tb + 16, row0, row1, wo, d, (float*)gt + tb, stride);
+            for (int tc = vectorTiles; tc < starts.Length; tc++)
             {
                 int q0 = starts[tc];
                 bool col0 = q0 < wo, col1 = q0 + d < wo;
@@ -452,6 +464,33 @@ internal sealed partial class CpuKernels
                 o[12 * stride] = -y10; o[13 * stride] = -(y10 + y11); o[14 * stride] = y11 - y10; o[15 * stride] = y11;
             }
         });
+    }
+
+    /// <summary>
+    /// The gradient-tile transform of 16 tiles: tile i &lt; 8's columns (i / D)·2D + i % D and that + D of the rows at dy
+    /// and D below, tile i ≥ 8's (those of tile i − 8) at high (dy + 16, or the next tile row); a row past the output
+    /// reads as 0, as every column does here. The scalar loop's combinations, same operations in the same order
+    /// (negation flips the sign bit, as the scalar minus does, so −0 stays −0).
+    /// </summary>
+    private static unsafe void WinogradGradBlock16(float* dy, bool row0, bool row1, float* high, bool highRow0, bool highRow1, int pitch, int d,
+        float* o, long stride)
+    {
+        int shift = BitOperations.Log2((uint)d);
+        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var first = Vector512.ShiftLeft(Vector512.ShiftRightLogical(lane, shift), shift + 1) | (lane & Vector512.Create(d - 1));
+        var second = first + Vector512.Create(d);
+        long below = (long)d * pitch;
+        Vector512<float> lo0 = row0 ? Vector512.Load(dy) : default, hi0 = highRow0 ? Vector512.Load(high) : default;
+        Vector512<float> lo1 = row1 ? Vector512.Load(dy + below) : default, hi1 = highRow1 ? Vector512.Load(high + below) : default;
+        Vector512<float> y00 = Avx512F.PermuteVar16x32x2(lo0, first, hi0), y01 = Avx512F.PermuteVar16x32x2(lo0, second, hi0);
+        Vector512<float> y10 = Avx512F.PermuteVar16x32x2(lo1, first, hi1), y11 = Avx512F.PermuteVar16x32x2(lo1, second, hi1);
+        var sign = Vector512.Create(-0f);
+        Vector512<float> s0 = y00 + y10, s1 = y01 + y11, e0 = y00 - y10, e1 = y01 - y11;
+        Vector512.Store(y00, o); Vector512.Store(y00 + y01, o + stride); Vector512.Store(y00 - y01, o + 2 * stride); Vector512.Store(y01 ^ sign, o + 3 * stride);
+        Vector512.Store(s0, o + 4 * stride); Vector512.Store(s0 + s1, o + 5 * stride); Vector512.Store(s0 - s1, o + 6 * stride); Vector512.Store(s1 ^ sign, o + 7 * stride);
+        Vector512.Store(e0, o + 8 * stride); Vector512.Store(e0 + e1, o + 9 * stride); Vector512.Store(e0 - e1, o + 10 * stride); Vector512.Store(e1 ^ sign, o + 11 * stride);
+        Vector512.Store(y10 ^ sign, o + 12 * stride); Vector512.Store((y10 + y11) ^ sign, o + 13 * stride); Vector512.Store(y11 - y10, o + 14 * stride);
+        Vector512.Store(y11, o + 15 * stride);
     }
 
     /// <summary>y[n, o, tile] = Aᵀ M[·, o, tile] A, written where the tile lies inside the output.</summary>

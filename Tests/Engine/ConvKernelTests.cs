@@ -177,6 +177,39 @@ public class ConvKernelTests
     }
 
     /// <summary>
+    /// Winograd's backward-weight runs the gradient tiles as vector blocks (16 tiles of a row whose 32 columns lie inside
+    /// the map, or two rows of 8) and the rest one tile at a time. 8 zero columns prepended to x and dy shift every tile
+    /// by 4 tile columns and change which tiles are vectors (16-column maps: none; 32-column maps: tiles 12–15 become
+    /// scalar tiles 16–19); the added tiles' gradients are exact zeros, and with all tiles in one GEMM depth block the
+    /// weight gradient's sums see the same nonzero terms in the same order: the very same bits.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1, 11, 16)]
+    [InlineData(2, 1, 11, 16)]
+    [InlineData(4, 1, 11, 16)]
+    [InlineData(1, 2, 9, 16)]
+    [InlineData(1, 1, 6, 32)]
+    [InlineData(2, 1, 6, 32)]
+    public void WinogradVectorGradTilesHaveTheBitsOfScalarTiles(int dilation, int n, int h, int w)
+    {
+        const int channels = 128, shift = 8;
+        var g = Conv2dGeometry.Square(1, dilation, dilation);
+        Tensor Shifted(Tensor t)
+        {
+            var v = t.ToArray<float>();
+            var shifted = new float[n * channels * h * (w + shift)];
+            for (int row = 0; row < n * channels * h; row++) Array.Copy(v, row * w, shifted, row * (w + shift) + shift, w);
+            return Tensor.FromArray(shifted, [n, channels, h, w + shift]);
+        }
+        var x = Randn([n, channels, h, w], 18, DType.Float32);
+        var dy = Randn([n, channels, h, w], 19, DType.Float32);
+        int[] wShape = [channels, channels, 3, 3];
+        Assert.True(CpuKernels.UsesWinograd(CpuKernels.ConvShape.Of(x.Shape, wShape, g)));
+        Assert.Equal(Ops.Conv2dBackwardWeight(x, dy, wShape, g).ToArray<float>(),
+            Ops.Conv2dBackwardWeight(Shifted(x), Shifted(dy), wShape, g).ToArray<float>());
+    }
+
+    /// <summary>
     /// Winograd's weight transform runs whole vectors of kernels of neighbouring input channels and the rest one at a
     /// time. With one channel of x (or dy) nonzero, every other product is an exact zero, so swapping the weights' input
     /// channels 129 (scalar tail of 130) and 0 (first vector) must give the very same bits, in y, and in dx with its
