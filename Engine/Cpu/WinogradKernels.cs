@@ -75,6 +75,27 @@ internal sealed partial class CpuKernels
 
         /// <summary>Rows and columns of the zero-padded input plane a tile reads from: input row r is padded row r + Pad.</summary>
         public (int Rows, int Cols) Padded => (Math.Max(H + Pad, Start(TileRows - 1) + 3 * D + 1), Math.Max(W + Pad, Start(TileCols - 1) + 3 * D + 1));
+
+        /// <summary>Whether the transforms run 16-tile vector blocks: float on AVX-512, dilation 1, 2, 4 or 8.</summary>
+        public bool VectorBlocks<T>() => typeof(T) == typeof(float) && Avx512F.IsSupported && D <= 8 && 16 % D == 0;
+
+        /// <summary>
+        /// Vector blocks of the transforms that read or write the output grid (output, gradient tiles): tiles in blocks of
+        /// 16 whose 32 columns lie inside a row, and whether rows of exactly 8 tiles over 16 columns pair up instead.
+        /// </summary>
+        public (int VectorTiles, bool Pairs) OutputBlocks<T>() =>
+            VectorBlocks<T>() ? (Math.Min(TileCols / 16, Wo / 32) * 16, TileCols == 8 && Wo == 16) : (0, false);
+
+        /// <summary>Whether band tile row <paramref name="band"/> (of a band ending at b1) has the next row of its image in the band.</summary>
+        public bool HasNextInBand(int band, int b1) => band + 1 < b1 && band % TileRows + 1 < TileRows;
+
+        /// <summary>For lane i of a 16-tile block: Start(i) for i &lt; 8, 16 + Start(i − 8) for i ≥ 8 (equal, as D divides 8).</summary>
+        public static Vector512<int> StartLanes(int d)
+        {
+            int shift = BitOperations.Log2((uint)d);
+            var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            return Vector512.ShiftLeft(Vector512.ShiftRightLogical(lane, shift), shift + 1) | (lane & Vector512.Create(d - 1));
+        }
     }
 
     private unsafe void WinogradConv2d<T>(Tensor x, Tensor w, Tensor y, ConvShape s) where T : unmanaged, IFloatingPointIeee754<T>
@@ -324,7 +345,7 @@ internal sealed partial class CpuKernels
         // Whole blocks of 16 tiles go through the vector transform (float, AVX-512, dilation 1, 2, 4 or 8): 16 of a tile row,
         // or, in rows of exactly 8 tiles (maps of up to 16 columns; how few depends on the dilation), two tile rows of one
         // image. The rest one tile at a time.
-        bool vector = typeof(T) == typeof(float) && Avx512F.IsSupported && d <= 8 && 16 % d == 0;
+        bool vector = t.VectorBlocks<T>();
         int vectorTiles = vector ? cols / 16 * 16 : 0;
         bool pairs = vector && cols == 8;
         CpuParallel.For(Threads, channels, CpuParallel.Grain(16L * tiles), (c0, c1) =>
@@ -349,7 +370,7 @@ internal sealed partial class CpuKernels
                         }
                         T* top = padded + (long)t.Start(tr) * pc;
                         T* vt = vc + (long)(band - b0) * cols;
-                        if (pairs && band + 1 < b1 && tr + 1 < t.TileRows)
+                        if (pairs && t.HasNextInBand(band, b1))
                         {
                             WinogradInputBlock16((float*)top, (float*)padded + (long)t.Start(tr + 1) * pc, pc, d, (float*)vt, stride);
                             band++;
@@ -386,9 +407,7 @@ internal sealed partial class CpuKernels
     /// </summary>
     private static unsafe void WinogradInputBlock16(float* p, float* h, int pitch, int d, float* o, long stride)
     {
-        int shift = BitOperations.Log2((uint)d);
-        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        var keep = Vector512.ShiftLeft(Vector512.ShiftRightLogical(lane, shift), shift + 1) | (lane & Vector512.Create(d - 1));
+        var keep = WinogradTiling.StartLanes(d);
         long r1 = (long)d * pitch, r2 = 2 * r1, r3 = 3 * r1;
         // Bᵀ d's four rows: q0 − q2, q1 + q2, q2 − q1, q1 − q3; each gives four ξ.
         WinogradInputRow16(p, p + r2, h, h + r2, add: false, d, keep, o, stride);
@@ -432,10 +451,7 @@ internal sealed partial class CpuKernels
     {
         int d = t.D, wo = t.Wo;
         nint yb = (nint)dy, gb = (nint)g;
-        // Vector blocks as in WinogradOutputTiles: 16 tiles of a row whose 32 columns lie inside it, or two rows of 8.
-        bool vector = typeof(T) == typeof(float) && Avx512F.IsSupported && d <= 8 && 16 % d == 0;
-        int vectorTiles = vector ? Math.Min(t.TileCols / 16, wo / 32) * 16 : 0;
-        bool pairs = vector && t.TileCols == 8 && wo == 16;
+        var (vectorTiles, pairs) = t.OutputBlocks<T>();
         ForEachOutputTileRow(channels, t, b0, b1, pairs, (c, image, r0, first, starts, next) =>
         {
             bool row0 = r0 < t.Ho, row1 = r0 + d < t.Ho;
@@ -475,9 +491,7 @@ internal sealed partial class CpuKernels
     private static unsafe void WinogradGradBlock16(float* dy, bool row0, bool row1, float* high, bool highRow0, bool highRow1, int pitch, int d,
         float* o, long stride)
     {
-        int shift = BitOperations.Log2((uint)d);
-        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        var first = Vector512.ShiftLeft(Vector512.ShiftRightLogical(lane, shift), shift + 1) | (lane & Vector512.Create(d - 1));
+        var first = WinogradTiling.StartLanes(d);
         var second = first + Vector512.Create(d);
         long below = (long)d * pitch;
         Vector512<float> lo0 = row0 ? Vector512.Load(dy) : default, hi0 = highRow0 ? Vector512.Load(high) : default;
@@ -498,12 +512,9 @@ internal sealed partial class CpuKernels
     {
         int d = t.D, wo = t.Wo;
         nint mb = (nint)m, yb = (nint)y;
-        // Blocks of 16 tiles go through the vector transform (float, AVX-512, dilation 1, 2, 4 or 8): 16 of a tile row whose
-        // 32 output columns lie inside the row, or, in rows of 8 tiles over exactly 16 columns, two tile rows of one image
-        // inside the output. The rest one tile at a time.
-        bool vector = typeof(T) == typeof(float) && Avx512F.IsSupported && d <= 8 && 16 % d == 0;
-        int vectorTiles = vector ? Math.Min(t.TileCols / 16, wo / 32) * 16 : 0;
-        bool pairs = vector && t.TileCols == 8 && wo == 16;
+        // Blocks of 16 tiles go through the vector transform (WinogradTiling.OutputBlocks): 16 of a tile row, or two tile rows
+        // of 8 of one image inside the output. The rest one tile at a time.
+        var (vectorTiles, pairs) = t.OutputBlocks<T>();
         ForEachOutputTileRow(channels, t, b0, b1, pairs, (c, image, r0, first, starts, next) =>
         {
             if (r0 >= t.Ho) return;
@@ -595,7 +606,7 @@ internal sealed partial class CpuKernels
                 for (int band = b0; band < b1; band++)
                 {
                     int tr = band % t.TileRows, next = -1;
-                    if (pairs && band + 1 < b1 && tr + 1 < t.TileRows) next = t.Start(tr + 1);
+                    if (pairs && t.HasNextInBand(band, b1)) next = t.Start(tr + 1);
                     body(c, band / t.TileRows, t.Start(tr), (long)c * tiles + (long)(band - b0) * cols, starts, next);
                     if (next >= 0) band++;
                 }

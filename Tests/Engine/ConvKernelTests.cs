@@ -127,12 +127,9 @@ public class ConvKernelTests
         var g = Conv2dGeometry.Square(1, dilation, dilation);
         var x = Randn([1, channels, h, w], 11, DType.Float32);
         var weight = Randn([channels, channels, 3, 3], 12, DType.Float32);
-        var xv = x.ToArray<float>();
-        var shifted = new float[channels * h * (w + shift)];
-        for (int row = 0; row < channels * h; row++) Array.Copy(xv, row * w, shifted, row * (w + shift) + shift, w);
         Assert.True(CpuKernels.UsesWinograd(CpuKernels.ConvShape.Of(x.Shape, weight.Shape, g)));
         var y = Ops.Conv2d(x, weight, null, g).ToArray<float>();
-        var y2 = Ops.Conv2d(Tensor.FromArray(shifted, [1, channels, h, w + shift]), weight, null, g).ToArray<float>();
+        var y2 = Ops.Conv2d(PrependZeroColumns(x, shift), weight, null, g).ToArray<float>();
         for (int row = 0; row < channels * h; row++)
             Assert.Equal(y.AsSpan(row * w, w).ToArray(), y2.AsSpan(row * (w + shift) + shift, w).ToArray());
     }
@@ -153,13 +150,6 @@ public class ConvKernelTests
     {
         const int channels = 128, w = 16, shift = 8;
         var g = Conv2dGeometry.Square(1, dilation, dilation);
-        float[] Shifted(Tensor t)
-        {
-            var v = t.ToArray<float>();
-            var shifted = new float[n * channels * h * (w + shift)];
-            for (int row = 0; row < n * channels * h; row++) Array.Copy(v, row * w, shifted, row * (w + shift) + shift, w);
-            return shifted;
-        }
         void AssertShiftedBits(float[] a, float[] shifted)
         {
             for (int row = 0; row < n * channels * h; row++)
@@ -171,9 +161,9 @@ public class ConvKernelTests
         var weight = Randn([channels, channels, 3, 3], 17, DType.Float32);
         Assert.True(CpuKernels.UsesWinograd(CpuKernels.ConvShape.Of(x.Shape, weight.Shape, g)));
         AssertShiftedBits(Ops.Conv2d(x, weight, null, g).ToArray<float>(),
-            Ops.Conv2d(Tensor.FromArray(Shifted(x), wide), weight, null, g).ToArray<float>());
+            Ops.Conv2d(PrependZeroColumns(x, shift), weight, null, g).ToArray<float>());
         AssertShiftedBits(Ops.Conv2dBackwardInput(dy, weight, x.Shape, g).ToArray<float>(),
-            Ops.Conv2dBackwardInput(Tensor.FromArray(Shifted(dy), wide), weight, wide, g).ToArray<float>());
+            Ops.Conv2dBackwardInput(PrependZeroColumns(dy, shift), weight, wide, g).ToArray<float>());
     }
 
     /// <summary>
@@ -194,19 +184,22 @@ public class ConvKernelTests
     {
         const int channels = 128, shift = 8;
         var g = Conv2dGeometry.Square(1, dilation, dilation);
-        Tensor Shifted(Tensor t)
-        {
-            var v = t.ToArray<float>();
-            var shifted = new float[n * channels * h * (w + shift)];
-            for (int row = 0; row < n * channels * h; row++) Array.Copy(v, row * w, shifted, row * (w + shift) + shift, w);
-            return Tensor.FromArray(shifted, [n, channels, h, w + shift]);
-        }
         var x = Randn([n, channels, h, w], 18, DType.Float32);
         var dy = Randn([n, channels, h, w], 19, DType.Float32);
         int[] wShape = [channels, channels, 3, 3];
         Assert.True(CpuKernels.UsesWinograd(CpuKernels.ConvShape.Of(x.Shape, wShape, g)));
         Assert.Equal(Ops.Conv2dBackwardWeight(x, dy, wShape, g).ToArray<float>(),
-            Ops.Conv2dBackwardWeight(Shifted(x), Shifted(dy), wShape, g).ToArray<float>());
+            Ops.Conv2dBackwardWeight(PrependZeroColumns(x, shift), PrependZeroColumns(dy, shift), wShape, g).ToArray<float>());
+    }
+
+    /// <summary>A float tensor [N, C, H, W] with <paramref name="shift"/> zero columns in front of every row.</summary>
+    private static Tensor PrependZeroColumns(Tensor t, int shift)
+    {
+        int rows = t.Shape[0] * t.Shape[1] * t.Shape[2], w = t.Shape[3];
+        var v = t.ToArray<float>();
+        var shifted = new float[rows * (w + shift)];
+        for (int row = 0; row < rows; row++) Array.Copy(v, row * w, shifted, row * (w + shift) + shift, w);
+        return Tensor.FromArray(shifted, [t.Shape[0], t.Shape[1], t.Shape[2], w + shift]);
     }
 
     /// <summary>
