@@ -25,7 +25,7 @@ public static class Program
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: Benchmarks <gemm [--threads N] | conv [--threads N] | step [--config small|resnet50|resnet101] [--threads N] [--iterations K] [--warmup SECONDS] | device [--device D] | bdn [BenchmarkDotNet args]>");
+                Console.Error.WriteLine("usage: Benchmarks <gemm [--threads N] | conv [--threads N] [--net resnet101|resnet50] [--cold] | step [--config small|resnet50|resnet101] [--threads N] [--iterations K] [--warmup SECONDS] | device [--device D] | bdn [BenchmarkDotNet args]>");
                 return 2;
         }
     }

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""The distinct conv2d shapes of the DeepLabv3 encoder + ASPP, shared by the benchmarks.
+"""The distinct conv2d shapes of the step benchmark's encoders, shared by the conv benchmarks.
 
 Run from the repository root:  /usr/bin/python3 tools/conv_shapes.py
-writes Benchmarks/resnet101_os8_conv_shapes.json, which the C# benchmark reads, so that
-tools/bench_torch.py and the C# side time exactly the same list.
+writes Benchmarks/resnet101_os8_conv_shapes.json (the DeepLabv3 encoder + ASPP at 2 x 256^2) and
+Benchmarks/resnet50_os8_conv_shapes.json (the ResNet-50 encoder at 2 x 128^2, as in `step --config resnet50`),
+which the C# benchmark reads, so that tools/bench_torch.py and the C# side time exactly the same list.
 """
 import json
 import os
@@ -12,7 +13,12 @@ import torch
 import torchvision
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHAPES_JSON = os.path.join(ROOT, "Benchmarks", "resnet101_os8_conv_shapes.json")
+NETS = ("resnet101", "resnet50")
+
+
+def shapes_json(net):
+    return os.path.join(ROOT, "Benchmarks", f"{net}_os8_conv_shapes.json")
+
 KEYS = ["n", "c_in", "h", "w", "c_out", "kernel", "stride", "padding", "dilation", "bias", "count"]
 
 
@@ -23,10 +29,10 @@ def _square(v):
     return a
 
 
-def resnet101_os8_conv_shapes(n=2, size=256):
+def os8_conv_shapes(net_name, n, size, with_aspp):
     """Every distinct conv2d shape, in order of first occurrence, with how often it occurs."""
     # output stride 8: layer3 and layer4 use dilation instead of stride (the DeepLabv3 encoder)
-    net = torchvision.models.resnet101(weights=None, replace_stride_with_dilation=[False, True, True]).eval()
+    net = getattr(torchvision.models, net_name)(weights=None, replace_stride_with_dilation=[False, True, True]).eval()
     seen = []  # one dict per conv call, in call order
 
     def hook(module, inputs, output):
@@ -50,15 +56,16 @@ def resnet101_os8_conv_shapes(n=2, size=256):
     _, c, fh, fw = feat.shape
     assert (c, fh, fw) == (2048, size // 8, size // 8), feat.shape
 
-    # ASPP (torchvision's DeepLabHead for output stride 8): convs without bias, since BN follows.
-    # The image-pooling branch's 1x1 conv runs on a 1x1 map and is negligible, so it is not listed.
-    aspp = lambda c_in, c_out, k, d: {"n": n, "c_in": c_in, "h": fh, "w": fw, "c_out": c_out,  # noqa: E731
-                                      "kernel": k, "stride": 1, "padding": d if k == 3 else 0,
-                                      "dilation": d, "bias": False}
-    seen.append(aspp(2048, 256, 1, 1))
-    for rate in (12, 24, 36):
-        seen.append(aspp(2048, 256, 3, rate))
-    seen.append(aspp(5 * 256, 256, 1, 1))  # projection of the 5 concatenated branches
+    if with_aspp:
+        # ASPP (torchvision's DeepLabHead for output stride 8): convs without bias, since BN follows.
+        # The image-pooling branch's 1x1 conv runs on a 1x1 map and is negligible, so it is not listed.
+        aspp = lambda c_in, c_out, k, d: {"n": n, "c_in": c_in, "h": fh, "w": fw, "c_out": c_out,  # noqa: E731
+                                          "kernel": k, "stride": 1, "padding": d if k == 3 else 0,
+                                          "dilation": d, "bias": False}
+        seen.append(aspp(2048, 256, 1, 1))
+        for rate in (12, 24, 36):
+            seen.append(aspp(2048, 256, 3, rate))
+        seen.append(aspp(5 * 256, 256, 1, 1))  # projection of the 5 concatenated branches
 
     distinct = {}  # dicts keep insertion order = order of first occurrence
     for s in seen:
@@ -69,8 +76,8 @@ def resnet101_os8_conv_shapes(n=2, size=256):
     return [{k: d[k] for k in KEYS} for d in distinct.values()]
 
 
-def load_shapes(path=SHAPES_JSON):
-    with open(path) as f:
+def load_shapes(net):
+    with open(shapes_json(net)) as f:
         return json.load(f)
 
 
@@ -95,14 +102,16 @@ def describe(s):
 
 def main():
     torch.set_num_threads(2)
-    shapes = resnet101_os8_conv_shapes()
-    with open(SHAPES_JSON, "w") as f:
-        # one shape per line: readable, and diffs stay small when the list changes
-        f.write("[\n" + ",\n".join("  " + json.dumps(s) for s in shapes) + "\n]\n")
-    total = sum(s["count"] for s in shapes)
-    print(f"wrote {os.path.relpath(SHAPES_JSON, ROOT)}: {len(shapes)} distinct shapes, {total} convs")
-    for s in shapes:
-        print(f"  {describe(s):45s} x{s['count']:<3d} {forward_flops(s) / 1e9:7.2f} GFLOP")
+    for net, size, with_aspp in (("resnet101", 256, True), ("resnet50", 128, False)):
+        shapes = os8_conv_shapes(net, 2, size, with_aspp)
+        path = shapes_json(net)
+        with open(path, "w") as f:
+            # one shape per line: readable, and diffs stay small when the list changes
+            f.write("[\n" + ",\n".join("  " + json.dumps(s) for s in shapes) + "\n]\n")
+        total = sum(s["count"] for s in shapes)
+        print(f"wrote {os.path.relpath(path, ROOT)}: {len(shapes)} distinct shapes, {total} convs")
+        for s in shapes:
+            print(f"  {describe(s):45s} x{s['count']:<3d} {forward_flops(s) / 1e9:7.2f} GFLOP")
 
 
 if __name__ == "__main__":
