@@ -71,7 +71,8 @@ public sealed partial class Tensor
         foreach (var d in shape)
             if (d < 0) throw new ShapeException($"empty: negative size in shape {Engine.Shape.Format(shape)}");
         var acc = accelerator ?? Context.Default.Cpu;
-        return new Tensor(acc.Allocate(dtype, Engine.Shape.Count(shape)), (int[])shape.Clone(), Engine.Shape.ContiguousStrides(shape), 0);
+        var buffer = acc.Allocate(dtype, Engine.Shape.Count(shape));
+        return new Tensor(buffer, (int[])shape.Clone(), Engine.Shape.ContiguousStrides(shape), buffer.Start);
     }
 
     /// <summary>A new tensor with this one's dtype and accelerator.</summary>

@@ -37,8 +37,8 @@ public sealed partial class Tensor
             throw new ShapeException($"from_array: {data.Length} values do not fill shape {Engine.Shape.Format(shape)}");
         var acc = accelerator ?? Context.Default.Cpu;
         var buffer = acc.Allocate<T>(data.Length);
-        buffer.CopyFromCPU(data);
-        return new Tensor(buffer, (int[])shape.Clone(), Engine.Shape.ContiguousStrides(shape), 0);
+        buffer.CopyFromCPU(data, buffer.Start);
+        return new Tensor(buffer, (int[])shape.Clone(), Engine.Shape.ContiguousStrides(shape), buffer.Start);
     }
 
     /// <summary>A scalar (rank 0) tensor.</summary>

@@ -23,6 +23,9 @@ public abstract class MemoryBuffer : IDisposable
 
     public long Bytes => (long)Length * DType.SizeInBytes();
 
+    /// <summary>Index of the buffer's first element in its memory (CPU buffers skip to a 64-byte boundary); a new tensor's offset.</summary>
+    public virtual int Start => 0;
+
     /// <summary>True once the memory went back to the pool.</summary>
     public bool IsReleased { get; private set; }
 

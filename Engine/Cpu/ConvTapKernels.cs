@@ -54,7 +54,7 @@ internal sealed partial class CpuKernels
     private static int TapChunk(ConvShape s, ConvTap[] taps) => Math.Clamp(ColumnBudget / taps.Max(t => t.Positions), 1, s.C);
 
     /// <summary>Workspace: tap-major weights [O, Ckk], a shifted-input block [chunk, positions] and an output-side block [O, positions].</summary>
-    private T[] TapWorkspace<T>(ConvShape s, ConvTap[] taps, int chunk) where T : unmanaged =>
+    private Span<T> TapWorkspace<T>(ConvShape s, ConvTap[] taps, int chunk) where T : unmanaged =>
         Workspace<T>.Get(s.O * s.Ckk + (chunk + s.O) * taps.Max(t => t.Positions), Accelerator);
 
     private unsafe void TapConv2d<T>(Tensor x, Tensor w, Tensor y, ConvShape s, ConvTap[] taps) where T : unmanaged, IFloatingPointIeee754<T>

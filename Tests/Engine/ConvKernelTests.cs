@@ -260,7 +260,7 @@ public class ConvKernelTests
             Assert.Equal(0, acc.CachedBytes);
             var large = Tensor.Normal([1, 3, 16, 16], new Generator(3), accelerator: acc);
             Ops.Conv2d(large, w, null, g); // 3 × 9 × 256: the first workspace goes to the free lists
-            Assert.Equal(3 * 9 * 64 * sizeof(float), acc.CachedBytes);
+            Assert.Equal((3 * 9 * 64 + CpuAccelerator.Slack<float>()) * sizeof(float), acc.CachedBytes);
             using var scope = TensorScope.Open();
             var taken = Tensor.Full([3 * 9 * 64], 5.0, accelerator: acc);
             Assert.Equal(0, acc.CachedBytes);

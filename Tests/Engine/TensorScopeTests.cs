@@ -190,28 +190,28 @@ public class TensorScopeTests
         var acc = Context.Default.CreateCpuAccelerator(1);
         using (TensorScope.Open())
             Tensor.Full([100], 0.0, accelerator: acc);
-        Assert.Equal(400, acc.CachedBytes);
+        Assert.Equal(PoolBytes(100), acc.CachedBytes);
         Tensor kept, other;
         using (TensorScope.Open())
         {
-            var t = Tensor.Full([60], 2.0, accelerator: acc); // served by the free 100-float array (60 ≤ 100 ≤ 120)
-            Assert.Equal((0, 400), (acc.CachedBytes, acc.LiveBytes));
+            var t = Tensor.Full([60], 2.0, accelerator: acc); // served by the free 100-float array (60 ≤ 100 ≤ 120, slack alike)
+            Assert.Equal((0, PoolBytes(100)), (acc.CachedBytes, acc.LiveBytes));
             Assert.Equal(60, t.Buffer.Length);
             other = Tensor.Full([40], 1.0, accelerator: acc); // nothing free: a new array of 40
-            Assert.Equal(560, acc.LiveBytes);
+            Assert.Equal(PoolBytes(100) + PoolBytes(40), acc.LiveBytes);
             kept = TensorScope.Keep(t); // handed to the GC: its values move to an array of 60, the 100-float array goes back
-            Assert.Equal((400, 160), (acc.CachedBytes, acc.LiveBytes));
+            Assert.Equal((PoolBytes(100), PoolBytes(40)), (acc.CachedBytes, acc.LiveBytes));
             Assert.Equal(Enumerable.Repeat(2f, 60), t.ToArray<float>());
         }
         Assert.True(other.IsReleased);
-        Assert.Equal((560, 0), (acc.CachedBytes, acc.LiveBytes));
+        Assert.Equal((PoolBytes(100) + PoolBytes(40), 0), (acc.CachedBytes, acc.LiveBytes));
         Assert.Equal(Enumerable.Repeat(2f, 60), kept.ToArray<float>());
         using (TensorScope.Open())
         {
             Tensor.Full([30], 3.0, accelerator: acc); // an array of 40 is the shortest within 2 × 30, not the 100
-            Assert.Equal(160, acc.LiveBytes);
+            Assert.Equal(PoolBytes(40), acc.LiveBytes);
             Tensor.Full([20], 3.0, accelerator: acc); // 100 > 2 × 20: a new array
-            Assert.Equal((400, 240), (acc.CachedBytes, acc.LiveBytes));
+            Assert.Equal((PoolBytes(100), PoolBytes(40) + PoolBytes(20)), (acc.CachedBytes, acc.LiveBytes));
         }
     }
 
@@ -220,19 +220,42 @@ public class TensorScopeTests
     {
         var acc = Context.Default.CreateCpuAccelerator(1);
         using (TensorScope.Open())
-            for (int i = 0; i < 3; i++) Tensor.Full([100], 0.0, accelerator: acc); // highest live bytes: 1200
+            for (int i = 0; i < 3; i++) Tensor.Full([100], 0.0, accelerator: acc); // highest live bytes: 3 arrays of 100
         using (TensorScope.Open())
         {
-            var first = Tensor.Full([30], 1.0, accelerator: acc); // nothing up to 60; 400 live bytes ≤ 4/5 × 1200: a 100-float array
-            Assert.Equal((800, 400), (acc.CachedBytes, acc.LiveBytes));
-            Tensor.Full([30], 2.0, accelerator: acc); // 800 ≤ 960: the second one
-            Assert.Equal((400, 800), (acc.CachedBytes, acc.LiveBytes));
-            Tensor.Full([30], 3.0, accelerator: acc); // 1200 > 960: a new array of 30
-            Assert.Equal((400, 920), (acc.CachedBytes, acc.LiveBytes));
+            var first = Tensor.Full([30], 1.0, accelerator: acc); // nothing up to 60; 1 array live ≤ 4/5 × 3: a 100-float array
+            Assert.Equal((2 * PoolBytes(100), PoolBytes(100)), (acc.CachedBytes, acc.LiveBytes));
+            Tensor.Full([30], 2.0, accelerator: acc); // 2 arrays ≤ 4/5 × 3: the second one
+            Assert.Equal((PoolBytes(100), 2 * PoolBytes(100)), (acc.CachedBytes, acc.LiveBytes));
+            Tensor.Full([30], 3.0, accelerator: acc); // 3 arrays > 4/5 × 3: a new array of 30
+            Assert.Equal((PoolBytes(100), 2 * PoolBytes(100) + PoolBytes(30)), (acc.CachedBytes, acc.LiveBytes));
             Assert.Equal(Enumerable.Repeat(1f, 30), first.ToArray<float>());
         }
-        Assert.Equal((1320, 0), (acc.CachedBytes, acc.LiveBytes));
+        Assert.Equal((3 * PoolBytes(100) + PoolBytes(30), 0), (acc.CachedBytes, acc.LiveBytes));
     }
+
+    [Fact]
+    public unsafe void NewCpuTensorsAndWorkspacesStartOnA64ByteBoundary()
+    {
+        var acc = Context.Default.CreateCpuAccelerator(1);
+        var outside = Tensor.Zeros([7], accelerator: acc);
+        using var scope = TensorScope.Open();
+        Tensor[] made = [outside, Tensor.Empty([3, 5], accelerator: acc), Tensor.FromArray(new double[] { 1, 2, 3 }, [3], acc),
+            Ops.Add(outside, outside), Tensor.Zeros([1000], DType.Float64, acc)];
+        foreach (var t in made) Assert.Equal(0, AddressOfFirstElement(t) % 64);
+        fixed (float* workspace = Workspace<float>.Get(1000, acc))
+            Assert.Equal(0, (long)workspace % 64);
+    }
+
+    private static unsafe long AddressOfFirstElement(Tensor t)
+    {
+        var array = t.DType == DType.Float32 ? (Array)CpuKernels.Data<float>(t) : CpuKernels.Data<double>(t);
+        fixed (byte* p = &System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array))
+            return (long)p + (long)t.Offset * t.DType.SizeInBytes();
+    }
+
+    /// <summary>Bytes a pooled float array for <paramref name="floats"/> elements holds: they and the alignment slack.</summary>
+    private static long PoolBytes(int floats) => (floats + CpuAccelerator.Slack<float>()) * sizeof(float);
 
     [Fact]
     public void TensorsMadeOutsideEveryScopeStayValid()
