@@ -50,7 +50,7 @@ public static class ConvBenchmark
         var shapes = LoadShapes(net);
         var acc = Context.Default.CreateCpuAccelerator(threads);
         Console.WriteLine($"# IlgpuSeg conv2d timings: {Titles[net]}{(cold ? ", cold caches" : "")}\n");
-        Console.WriteLine($"- date: {DateTime.Now:s}, {Environment.ProcessorCount} logical CPUs, CPU accelerator with {threads} threads, float32");
+        Console.WriteLine($"- date: {DateTime.Now:s}, {MachineInfo.Cpus()}, CPU accelerator with {threads} threads, float32");
         Console.WriteLine("- method: one untimed warm-up, then the median of >= 5 runs (more for fast shapes, until 0.5 s or 30 runs)"
             + (cold ? "; a 256 MB buffer is written before every timed run (cold caches)" : "") + "\n");
         Console.WriteLine("| shape | forward ms | backward-input ms | backward-weight ms | GFLOP/s |");

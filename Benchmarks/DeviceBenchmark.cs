@@ -23,7 +23,7 @@ public static class DeviceBenchmark
             return 1;
         }
         Console.WriteLine($"# ILGPU device benchmark: {acc}, float32");
-        Console.WriteLine($"- date: {DateTime.Now:s}, {Environment.ProcessorCount} logical CPUs\n");
+        Console.WriteLine($"- date: {DateTime.Now:s}, {MachineInfo.Cpus()}\n");
         Console.WriteLine("| op | shape | ms | GFLOP/s |");
         Console.WriteLine("|---|---|---:|---:|");
         var gen = new Generator(1);

@@ -42,7 +42,7 @@ public static unsafe class GemmBenchmark
         blas.SetThreads(threads);
 
         Console.WriteLine($"Sgemm, row-major, no transposes, float32, {threads} threads; " +
-                          $"OpenBLAS {blas.Config} (core {blas.CoreName}); {Environment.ProcessorCount} logical CPUs; " +
+                          $"OpenBLAS {blas.Config} (core {blas.CoreName}); {MachineInfo.Cpus()}; " +
                           $"GFLOP/s = 2·M·N·K / best of {Trials} trials.");
         Console.WriteLine();
         Console.WriteLine("| M | N | K | ours GFLOP/s | OpenBLAS GFLOP/s | ratio |");

@@ -45,7 +45,7 @@ public static class StepBenchmark
         int profiled = Math.Min(iterations, 3);
         bool torch = File.Exists("/usr/lib/python3/dist-packages/torch/__init__.py");
         Console.WriteLine("# Training step: ours vs PyTorch\n");
-        Console.WriteLine($"- date: {DateTime.Now:s}, {Environment.ProcessorCount} logical CPUs, {threads} threads each side, float32, load average {LoadAverage()}");
+        Console.WriteLine($"- date: {DateTime.Now:s}, {MachineInfo.Cpus()}, {threads} threads each side, float32, load average {LoadAverage()}");
         Console.WriteLine($"- method: each row in its own process; warm-up iterations until {warmup} s have passed (at least one; .NET re-compiles hot methods to optimised code in the background only after ~30 calls), median of {iterations} timed iterations; {rounds} round(s) per step, the two sides alternating; peak RSS = getrusage ru_maxrss at the end of the timed iterations; then {profiled} profiled iterations for the breakdown");
         if (!torch) Console.WriteLine("- PyTorch (Debian python3-torch) is not installed: ours only");
 

@@ -286,9 +286,20 @@ public static unsafe class Gemm
                         for (int p = 0; p < kc; p++) dst[p * MR + i] = i < mr ? src[p] : T.Zero;
                     }
                 }
+                else if (mr == MR)
+                {
+                    // op(A)[i, p] = a[p·lda + i]: the MR values for one p are contiguous, one block copy each, prefetching
+                    // rows ahead (an element loop per p made backward-input's 1×1 GEMMs 5–10 % slower).
+                    T* src = A + (long)blk.P0 * Lda + i0, d = dst;
+                    for (int p = 0; p < kc; p++, src += Lda, d += MR)
+                    {
+                        Prefetch(src + 8L * Lda);
+                        Unsafe.CopyBlockUnaligned(d, src, (uint)(MR * sizeof(T)));
+                    }
+                }
                 else
                 {
-                    // op(A)[i, p] = a[p·lda + i]: the MR values for one p are contiguous.
+                    // Last, partial panel: zero-pad the missing rows.
                     T* src = A + (long)blk.P0 * Lda + i0;
                     for (int p = 0; p < kc; p++, src += Lda)
                     {
@@ -437,7 +448,7 @@ public static unsafe class Gemm
 
     /// <summary>d[q·ldd + i] = s[i·lds + q] for an 8 × 8 float block, with AVX unpacks, shuffles and lane permutes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transpose8x8(float* s, int lds, float* d, int ldd)
+    internal static void Transpose8x8(float* s, int lds, float* d, int ldd)
     {
         Vector256<float> v0 = Avx.LoadVector256(s), v1 = Avx.LoadVector256(s + lds), v2 = Avx.LoadVector256(s + 2 * lds), v3 = Avx.LoadVector256(s + 3 * lds);
         Vector256<float> v4 = Avx.LoadVector256(s + 4 * lds), v5 = Avx.LoadVector256(s + 5 * lds), v6 = Avx.LoadVector256(s + 6 * lds), v7 = Avx.LoadVector256(s + 7 * lds);

@@ -177,14 +177,17 @@ internal sealed partial class CpuKernels
     /// <summary>
     /// U[ξ, r, q] = (G k Gᵀ)[ξ] for the kernel k = w[r, q] of w [rows, cols, 3, 3]. A U row at a time, so its 16 matrices'
     /// rows are written front to back; whole vectors of neighbouring kernels at once (the scalar loop's 16 scattered stores
-    /// per kernel made this half of a 512-channel forward on 16 × 16 maps), the rest one at a time, with the same
-    /// operations in the same order.
+    /// per kernel made this half of a 512-channel forward on 16 × 16 maps), 512-bit ones where those are fast and 256-bit
+    /// ones on AVX2 machines, the rest one at a time, with the same operations in the same order.
     /// </summary>
     private unsafe void WinogradWeights<T>(T* w, T* u, long stride, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
     {
         nint wb = (nint)w, ub = (nint)u;
-        int lanes = Vector512<T>.Count, vectorCols = Vector512.IsHardwareAccelerated ? cols / lanes * lanes : 0;
-        bool transposeFloats = typeof(T) == typeof(float) && Avx512F.IsSupported;
+        bool wide = Vector512.IsHardwareAccelerated;
+        int lanes = wide ? Vector512<T>.Count : Vector256<T>.Count;
+        int vectorCols = wide || Vector256.IsHardwareAccelerated ? cols / lanes * lanes : 0;
+        bool transposeFloats = wide && typeof(T) == typeof(float) && Avx512F.IsSupported;
+        bool transposeFloats8 = !wide && typeof(T) == typeof(float) && Avx.IsSupported;
         T* end = w + (long)rows * cols * 9;
         CpuParallel.For(Threads, rows, CpuParallel.Grain(16L * cols), (r0, r1) =>
         {
@@ -209,11 +212,27 @@ internal sealed partial class CpuKernels
                             k12.As<float, T>(), k20.As<float, T>(), k21.As<float, T>(), k22.As<float, T>(), dst + q0, stride);
                         continue;
                     }
-                    // k9[e·lanes + lane] = element e of kernel q0 + lane.
-                    for (int lane = 0; lane < lanes; lane++)
-                        for (int e = 0; e < 9; e++) k9[e * lanes + lane] = block[lane * 9 + e];
-                    Vector512<T> K(int e) => Vector512.Load(k9 + e * lanes);
-                    WinogradWeightVectors(K(0), K(1), K(2), K(3), K(4), K(5), K(6), K(7), K(8), dst + q0, stride);
+                    // k9[e·lanes + lane] = element e of kernel q0 + lane: for eight float kernels an 8 × 8 transpose of their
+                    // first eight elements and the ninth gathered in a register (vector stores, so the loads below forward).
+                    if (transposeFloats8)
+                    {
+                        float* b = (float*)block;
+                        Gemm.Transpose8x8(b, 9, (float*)k9, 8);
+                        Vector256.Create(b[8], b[17], b[26], b[35], b[44], b[53], b[62], b[71]).Store((float*)k9 + 64);
+                    }
+                    else
+                        for (int lane = 0; lane < lanes; lane++)
+                            for (int e = 0; e < 9; e++) k9[e * lanes + lane] = block[lane * 9 + e];
+                    if (wide)
+                    {
+                        Vector512<T> K(int e) => Vector512.Load(k9 + e * lanes);
+                        WinogradWeightVectors(K(0), K(1), K(2), K(3), K(4), K(5), K(6), K(7), K(8), dst + q0, stride);
+                    }
+                    else
+                    {
+                        Vector256<T> K(int e) => Vector256.Load(k9 + e * lanes);
+                        WinogradWeightVectors(K(0), K(1), K(2), K(3), K(4), K(5), K(6), K(7), K(8), dst + q0, stride);
+                    }
                 }
                 for (int q = vectorCols; q < cols; q++) WinogradWeight(kernels + q * 9, dst + q, stride);
             }
@@ -307,6 +326,30 @@ internal sealed partial class CpuKernels
         Vector512.Store((r0 + r1 + r2) * half, dst + stride);
         Vector512.Store((r0 - r1 + r2) * half, dst + 2 * stride);
         Vector512.Store(r2, dst + 3 * stride);
+    }
+
+    /// <summary><see cref="WinogradWeightVectors{T}(Vector512{T}, Vector512{T}, Vector512{T}, Vector512{T}, Vector512{T}, Vector512{T}, Vector512{T}, Vector512{T}, Vector512{T}, T*, long)"/> in 256-bit vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void WinogradWeightVectors<T>(Vector256<T> k00, Vector256<T> k01, Vector256<T> k02, Vector256<T> k10, Vector256<T> k11,
+        Vector256<T> k12, Vector256<T> k20, Vector256<T> k21, Vector256<T> k22, T* dst, long stride) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var half = Vector256.Create(T.CreateTruncating(0.5));
+        Vector256<T> b0v = (k00 + k10 + k20) * half, b1v = (k01 + k11 + k21) * half, b2v = (k02 + k12 + k22) * half;
+        Vector256<T> c0v = (k00 - k10 + k20) * half, c1v = (k01 - k11 + k21) * half, c2v = (k02 - k12 + k22) * half;
+        WinogradWeightRowVector(dst, stride, k00, k01, k02, half);
+        WinogradWeightRowVector(dst + 4 * stride, stride, b0v, b1v, b2v, half);
+        WinogradWeightRowVector(dst + 8 * stride, stride, c0v, c1v, c2v, half);
+        WinogradWeightRowVector(dst + 12 * stride, stride, k20, k21, k22, half);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void WinogradWeightRowVector<T>(T* dst, long stride, Vector256<T> r0, Vector256<T> r1, Vector256<T> r2, Vector256<T> half)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Vector256.Store(r0, dst);
+        Vector256.Store((r0 + r1 + r2) * half, dst + stride);
+        Vector256.Store((r0 - r1 + r2) * half, dst + 2 * stride);
+        Vector256.Store(r2, dst + 3 * stride);
     }
 
     /// <summary>dw[o, c] = Gᵀ dU[·, o, c] G: the adjoint of <see cref="WinogradWeights"/>.</summary>
